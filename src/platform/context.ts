@@ -1,0 +1,83 @@
+/**
+ * The small context every feature receives. Production builds it from the
+ * real process here; tests build the same thing against a temp root by
+ * running the bundle with NS_PLUG_ROOT. There are no test switches: only
+ * injected paths, environment and PATH.
+ */
+import type { Readable, Writable } from "node:stream";
+import { makeResolver } from "./paths";
+import { createFs, type Fs } from "./fs";
+import { createExec, type Exec } from "./exec";
+import { createHttp, type Http } from "./http";
+import { createLog, isLevel, type Log } from "./log";
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+
+export interface Ctx {
+  /** NS_PLUG_ROOT: where the router's / is. */
+  root: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Map a router path to this machine's path (for argv of child processes). */
+  path(abs: string): string;
+  fs: Fs;
+  exec: Exec;
+  http: Http;
+  log: Log;
+  clock: Clock;
+  stdin: Readable;
+  stdout: Writable;
+  /** Write text to stdout (the command's output, not the log). */
+  print(text: string): void;
+  /** Run `fn` on SIGTERM/SIGINT/SIGHUP before the process ends (temp-file cleanup); returns an unsubscribe. */
+  onTerminate(fn: () => void | Promise<void>): () => void;
+}
+
+export const realClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  random: Math.random,
+};
+
+export function createContext(tag: string): Ctx {
+  const env = process.env;
+  const root = env.NS_PLUG_ROOT || "/";
+  const resolve = makeResolver(root);
+  const level = env.NS_PLUG_LOGLEVEL ?? "info";
+  const log = createLog((l) => process.stderr.write(l), tag, isLevel(level) ? level : "info");
+  const handlers = new Set<() => void | Promise<void>>();
+  let installed = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    void Promise.allSettled([...handlers].map((h) => h())).then(() => {
+      // Default disposition again, then re-raise: the parent sees "killed by SIGTERM" as usual.
+      process.removeAllListeners(sig);
+      process.kill(process.pid, sig);
+    });
+  };
+  return {
+    root,
+    env,
+    path: resolve,
+    fs: createFs(resolve),
+    exec: createExec(env),
+    http: createHttp({ sleep: realClock.sleep, random: realClock.random }),
+    log,
+    clock: realClock,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    print: (text) => {
+      process.stdout.write(text);
+    },
+    onTerminate(fn) {
+      handlers.add(fn);
+      if (!installed) {
+        installed = true;
+        for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(s, onSignal);
+      }
+      return () => handlers.delete(fn);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+
+export interface ExecOptions {
+  /** Data or a stream for the child's stdin; omitted → /dev/null. */
+  stdin?: string | Uint8Array | Readable;
+  /**
+   * Extra pipes from fd 3 upwards, each written then closed: how a secret
+   * reaches a child (gpg --passphrase-fd 3) without argv or environment.
+   */
+  fds?: Array<string | Uint8Array>;
+  /** Kill (SIGTERM, then SIGKILL after 2 s) when exceeded. */
+  timeoutMs?: number;
+  /** Added to the context's environment. Never put a secret here. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Where stdout goes: captured (default), or streamed into a writable. */
+  stdout?: "capture" | Writable;
+  /** Stop capturing beyond this many bytes (default 16 MiB). */
+  maxOutput?: number;
+}
+
+export interface ExecResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stdoutBytes: Uint8Array;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export type Exec = (cmd: string, args: readonly string[], opts?: ExecOptions) => Promise<ExecResult>;
+
+/** Find an executable in PATH (or check an absolute one). */
+export function which(cmd: string, path: string | undefined): string | undefined {
+  const candidates = isAbsolute(cmd) ? [cmd] : (path ?? "").split(delimiter).filter(Boolean).map((d) => join(d, cmd));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+/**
+ * spawn with an argument array, never a shell. PATH comes from the context's
+ * environment, so tests put their OpenWrt stand-ins first.
+ */
+export function createExec(baseEnv: Record<string, string | undefined>): Exec {
+  return (cmd, args, opts = {}) =>
+    new Promise((resolve, reject) => {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
+      Object.assign(env, opts.env ?? {});
+      const resolved = which(cmd, env.PATH);
+      if (!resolved) {
+        const e = new Error(`${cmd}: command not found`) as Error & { code: string };
+        e.code = "ENOENT";
+        reject(e);
+        return;
+      }
+      const fds = opts.fds ?? [];
+      const stdinKind = opts.stdin === undefined ? "ignore" : "pipe";
+      const stdoutKind = opts.stdout === undefined || opts.stdout === "capture" ? "pipe" : "pipe";
+      const child = spawn(resolved, args, {
+        env,
+        cwd: opts.cwd,
+        stdio: [stdinKind, stdoutKind, "pipe", ...fds.map(() => "pipe" as const)],
+      });
+      const max = opts.maxOutput ?? 16 * 1024 * 1024;
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let outLen = 0;
+      let errLen = 0;
+      let timedOut = false;
+      let killTimer: NodeJS.Timeout | undefined;
+      const timer =
+        opts.timeoutMs !== undefined
+          ? setTimeout(() => {
+              timedOut = true;
+              child.kill("SIGTERM");
+              killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
+            }, opts.timeoutMs)
+          : undefined;
+
+      if (opts.stdout && opts.stdout !== "capture") {
+        child.stdout!.pipe(opts.stdout, { end: false });
+      } else {
+        child.stdout!.on("data", (b: Buffer) => {
+          if (outLen < max) out.push(b);
+          outLen += b.length;
+        });
+      }
+      child.stderr!.on("data", (b: Buffer) => {
+        if (errLen < 1024 * 1024) err.push(b);
+        errLen += b.length;
+      });
+      // EPIPE on a pipe the child closed early is not our failure; its exit code says what happened.
+      const ignore = () => {};
+      fds.forEach((data, i) => {
+        const s = child.stdio[3 + i] as Writable;
+        s.on("error", ignore);
+        s.end(data);
+      });
+      if (opts.stdin !== undefined) {
+        child.stdin!.on("error", ignore);
+        const input = opts.stdin;
+        if (typeof input === "string" || input instanceof Uint8Array) child.stdin!.end(input);
+        else input.pipe(child.stdin!);
+      }
+      child.on("error", (e) => {
+        if (timer) clearTimeout(timer);
+        reject(e);
+      });
+      child.on("close", (code, signal) => {
+        if (timer) clearTimeout(timer);
+        if (killTimer) clearTimeout(killTimer);
+        const stdoutBytes = Buffer.concat(out);
+        resolve({
+          code,
+          signal,
+          stdout: stdoutBytes.toString("utf8"),
+          stdoutBytes,
+          stderr: Buffer.concat(err).toString("utf8"),
+          timedOut,
+        });
+      });
+    });
+}

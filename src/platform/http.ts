@@ -1,0 +1,239 @@
+/**
+ * The HTTP boundary. undici is imported only when the first request is made,
+ * so commands that never talk to the network (and `--help`, and rpcd `list`)
+ * never pay for loading it.
+ */
+import type { Readable } from "node:stream";
+import type { Dispatcher } from "undici";
+import { RemoteError } from "./errors";
+
+export type Auth =
+  | { token: string } // Authorization: token <secret> (portal)
+  | { basic: { user: string; password: string } } // built in-process, never in argv
+  | { header: string; value: string }; // e.g. RegistrationToken
+
+export interface HttpRequest {
+  method?: "GET" | "POST" | "PUT" | "DELETE";
+  url: string;
+  headers?: Record<string, string>;
+  /** Serialized with JSON.stringify (never string concatenation); sets Content-Type. */
+  json?: unknown;
+  /** Raw body; a factory when it is a stream, so a redirect can send it again. */
+  body?: string | Uint8Array | (() => Readable);
+  auth?: Auth;
+  /** Verify the server certificate (default true). */
+  tlsVerify?: boolean;
+  /** Connect + answer-headers timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Longest silence while a body streams (default 60 s). */
+  bodyTimeoutMs?: number;
+  /** Hard limit for the whole exchange, body included (default none). */
+  deadlineMs?: number;
+  /** Follow redirects (default 5, credentials only to the same origin); keepAuth = curl --location-trusted. */
+  redirects?: { max: number; keepAuth: boolean };
+  /** Extra attempts on transient faults (no answer, 5xx, 429) with exponential backoff and full jitter. */
+  retries?: number;
+  /** Name used in error messages: "controller", "portal", "backupd". */
+  remote?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+  text(): Promise<string>;
+  /** Drain and discard the body. */
+  dump(): Promise<void>;
+}
+
+export interface Http {
+  request(req: HttpRequest): Promise<HttpResponse>;
+  close(): Promise<void>;
+}
+
+export interface HttpDeps {
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** A URL fit for messages: no credentials, no query. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "<invalid url>";
+  }
+}
+
+/** Turn a transport failure into words an admin can act on. */
+export function describeFault(e: unknown): string {
+  const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
+  const code = err?.code ?? err?.cause?.code ?? err?.name;
+  switch (code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable";
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "connect timed out";
+    case "UND_ERR_HEADERS_TIMEOUT":
+      return "no answer (timed out)";
+    case "UND_ERR_BODY_TIMEOUT":
+      return "answer body stalled (timed out)";
+    case "TimeoutError":
+    case "AbortError":
+      return "timed out";
+    case "UND_ERR_SOCKET":
+    case "ECONNRESET":
+    case "EPIPE":
+      return "connection closed by the server";
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+    case "CERT_HAS_EXPIRED":
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return `TLS certificate verification failed (${code})`;
+    case "ERR_SSL_WRONG_VERSION_NUMBER":
+    case "EPROTO":
+      return "TLS handshake failed";
+    default:
+      return err?.message ? err.message.split("\n")[0]! : String(e);
+  }
+}
+
+function authHeaders(auth: Auth | undefined): Record<string, string> {
+  if (!auth) return {};
+  if ("token" in auth) return { authorization: `token ${auth.token}` };
+  if ("basic" in auth) {
+    const raw = `${auth.basic.user}:${auth.basic.password}`;
+    return { authorization: `Basic ${Buffer.from(raw, "utf8").toString("base64")}` };
+  }
+  return { [auth.header.toLowerCase()]: auth.value };
+}
+
+function transient(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+export function createHttp(deps: HttpDeps): Http {
+  let undici: typeof import("undici") | undefined;
+  const agents = new Map<boolean, Dispatcher>();
+
+  async function agent(tlsVerify: boolean, connectTimeout: number): Promise<Dispatcher> {
+    undici ??= await import("undici");
+    let a = agents.get(tlsVerify);
+    if (!a) {
+      // One Agent per TLS mode: tls_verify=0 must never leak into a verified call.
+      a = new undici.Agent({
+        connect: { rejectUnauthorized: tlsVerify, timeout: connectTimeout },
+        keepAliveTimeout: 4000,
+      });
+      agents.set(tlsVerify, a);
+    }
+    return a;
+  }
+
+  async function once(req: HttpRequest, url: string, method: string, withAuth: boolean, withBody: boolean) {
+    const timeout = req.timeoutMs ?? 30_000;
+    const dispatcher = await agent(req.tlsVerify !== false, timeout);
+    const headers: Record<string, string> = { "user-agent": "ns-plug", ...lower(req.headers ?? {}) };
+    if (withAuth) Object.assign(headers, authHeaders(req.auth));
+    let body: string | Uint8Array | Readable | undefined;
+    if (withBody) {
+      if (req.json !== undefined) {
+        body = JSON.stringify(req.json);
+        headers["content-type"] ??= "application/json";
+      } else if (typeof req.body === "function") body = req.body();
+      else body = req.body;
+    }
+    const res = await undici!.request(url, {
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      body,
+      dispatcher,
+      headersTimeout: timeout,
+      bodyTimeout: req.bodyTimeoutMs ?? 60_000,
+      signal: req.deadlineMs ? AbortSignal.timeout(req.deadlineMs) : undefined,
+    });
+    return res;
+  }
+
+  async function withRedirects(req: HttpRequest): Promise<HttpResponse> {
+    const policy = req.redirects ?? { max: 5, keepAuth: false };
+    const origin = new URL(req.url).origin;
+    let url = req.url;
+    let method = req.method ?? (req.json !== undefined || req.body !== undefined ? "POST" : "GET");
+    let withBody = true;
+    for (let hop = 0; ; hop++) {
+      const sameOrigin = new URL(url).origin === origin;
+      const res = await once(req, url, method, policy.keepAuth || sameOrigin, withBody);
+      const location = res.headers.location;
+      if (REDIRECTS.has(res.statusCode) && typeof location === "string") {
+        await res.body.dump().catch(() => {});
+        if (hop >= policy.max) {
+          throw new RemoteError(`${req.remote ?? "server"} ${displayUrl(req.url)}: too many redirects`, {
+            status: res.statusCode,
+          });
+        }
+        url = new URL(location, url).toString();
+        // Like curl: a POST answered by 301/302/303 becomes a GET without body.
+        if (res.statusCode === 303 || (method === "POST" && res.statusCode <= 302)) {
+          method = "GET";
+          withBody = false;
+        }
+        continue;
+      }
+      const body = res.body as unknown as Readable & { text(): Promise<string>; dump(): Promise<void> };
+      return {
+        status: res.statusCode,
+        url,
+        headers: res.headers,
+        body,
+        text: () => body.text(),
+        dump: () => body.dump().catch(() => {}),
+      };
+    }
+  }
+
+  return {
+    async request(req) {
+      const attempts = 1 + (req.retries ?? 0);
+      for (let i = 1; ; i++) {
+        try {
+          const res = await withRedirects(req);
+          if (i < attempts && transient(res.status)) {
+            await res.dump();
+          } else return res;
+        } catch (e) {
+          if (e instanceof RemoteError || i >= attempts) {
+            if (e instanceof RemoteError) throw e;
+            throw new RemoteError(`${req.remote ?? "server"} ${displayUrl(req.url)}: ${describeFault(e)}`, {
+              cause: e,
+            });
+          }
+        }
+        // Full jitter: a fleet retrying together spreads out instead of hitting in lockstep.
+        await deps.sleep(Math.floor(deps.random() * Math.min(30_000, 1000 * 2 ** i)));
+      }
+    },
+    async close() {
+      await Promise.all([...agents.values()].map((a) => a.close().catch(() => {})));
+      agents.clear();
+    },
+  };
+}
+
+function lower(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
+  return out;
+}
