@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install what building, testing and the demo need on a fresh Debian machine:
+# the Debian packages of the real components (OpenVPN, gpg, rsyslog,
+# Alertmanager, shellcheck, …) and the npm packages from the lock file.
+# Idempotent and quick when everything is already there.
+set -eu
+cd "$(dirname "$0")/.."
+
+DEB_PACKAGES="openvpn easy-rsa gnupg rsyslog prometheus-alertmanager shellcheck wrk strace jq iputils-ping iproute2 openssl curl tar gzip"
+
+missing=""
+for p in $DEB_PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing Debian packages:$missing (run as root, or install them)" >&2
+		exit 1
+	fi
+	echo "install-deps: installing$missing"
+	# Package scripts may try to start services (Alertmanager on :9093); tests never rely on them.
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	npm ci --no-audit --no-fund
+fi
