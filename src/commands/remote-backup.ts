@@ -81,8 +81,7 @@ export async function run(ctx: Ctx, args: string[]): Promise<number> {
     .argument("<id>", "backup id (`file` in the list)")
     .action((id: string) => void actions.push(() => remove(ctx, id)));
   // `remote-backup` alone lists, like the original.
-  cmd.action(() => void actions.push(() => list(ctx, false)));
-  if (!(await parse(cmd, args))) return 0;
+  if (!(await parse(cmd, args.length ? args : ["list"]))) return 0;
   for (const a of actions) await a();
   return 0;
 }
