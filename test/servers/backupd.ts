@@ -58,8 +58,8 @@ export interface Backupd {
   delayMs: number;
   /** Resolves when the body of the next PUT starts arriving (for tests that interrupt an upload). */
   uploadStarted(): Promise<void>;
-  /** Add a backup as if it had been uploaded. */
-  seed(name: string, content: Buffer | string, created?: number): StoredBackup;
+  /** Add a backup as if it had been uploaded (`id` lets a test pick a hostile one). */
+  seed(name: string, content: Buffer | string, opts?: { created?: number; id?: string }): StoredBackup;
   close(): Promise<void>;
 }
 
@@ -87,9 +87,9 @@ export async function startBackupd(opts: BackupdOptions = {}): Promise<Backupd> 
     lastCreated = Math.max(lastCreated, c);
     return c;
   };
-  const store = (name: string, path: string, md5: string, created?: number): StoredBackup => {
+  const store = (name: string, path: string, md5: string, created?: number, id?: string): StoredBackup => {
     const b: StoredBackup = {
-      id: randomBytes(8).toString("hex"),
+      id: id ?? randomBytes(8).toString("hex"),
       name,
       created: nextCreated(created),
       size: statSync(path).size,
@@ -102,7 +102,19 @@ export async function startBackupd(opts: BackupdOptions = {}): Promise<Backupd> 
   };
 
   const state = { fail: undefined as number | undefined, delayMs: 0 };
-  const hold = () => (state.delayMs ? new Promise((r) => setTimeout(r, state.delayMs)) : Promise.resolve());
+  const holds = new Set<() => void>();
+  const hold = () =>
+    state.delayMs
+      ? new Promise<void>((r) => {
+          const done = () => {
+            clearTimeout(timer);
+            holds.delete(done);
+            r();
+          };
+          const timer = setTimeout(done, state.delayMs);
+          holds.add(done);
+        })
+      : Promise.resolve();
 
   const handler = async (req: RecordedRequest, res: ServerResponse, raw: IncomingMessage) => {
     const consume = async () => {
@@ -198,13 +210,14 @@ export async function startBackupd(opts: BackupdOptions = {}): Promise<Backupd> 
       state.delayMs = v;
     },
     uploadStarted: () => new Promise<void>((r) => uploadWaiters.push(r)),
-    seed(name, content, created) {
+    seed(name, content, o = {}) {
       const path = join(dir, `seed-${randomBytes(4).toString("hex")}`);
       const buf = Buffer.from(content);
       writeFileSync(path, buf);
-      return store(name, path, createHash("md5").update(buf).digest("hex"), created);
+      return store(name, path, createHash("md5").update(buf).digest("hex"), o.created, o.id);
     },
     async close() {
+      for (const release of [...holds]) release();
       await Promise.all([server.close(), front.close()]);
       if (ownDir) rmSync(dir, { recursive: true, force: true });
       else for (const b of backups) rmSync(b.path, { force: true });
