@@ -200,6 +200,31 @@ test("SIGTERM during a slow upload: temp files removed, no digest saved, killed 
   }
 });
 
+test("SIGTERM while sysupgrade runs: the child is stopped first, then its half-written archive removed", async () => {
+  const f = await registeredRoot();
+  try {
+    // Writes part of the archive, then hangs (exec: the pid stays the one recorded).
+    f.dir.standin("sysupgrade", `echo $$ > "$NS_PLUG_ROOT/sysupgrade.pid"\neval "out=\\\${$#}"\necho partial > "$out"\nexec sleep 30`);
+    const child = startBundle(["send-backup"], { dir: f.dir });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on("close", (_c, s) => r(s)));
+    const deadline = Date.now() + 20_000;
+    while (!walk(f.dir.path("/var/backup")).some((p) => p.endsWith(".tar.gz")) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(walk(f.dir.path("/var/backup")).some((p) => p.endsWith(".tar.gz")), "sysupgrade started writing");
+    const pid = Number(f.dir.read("/sysupgrade.pid").trim());
+    child.kill("SIGTERM");
+    assert.is(await exited, "SIGTERM");
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    assert.ok(state === "" || state === "Z" || state === "X", `sysupgrade (pid ${pid}) was stopped, state ${state}`);
+    assertNoLeftovers(f);
+    assert.is(f.backupd.requests.length, 0);
+  } finally {
+    await f.cleanup();
+  }
+});
+
 test("enterprise: the upload is also POSTed to <portal>/proxy/backup (basic auth, X-Filename); its failure is not fatal", async () => {
   const f = await registeredRoot({ type: "enterprise" });
   let status = 200;
