@@ -40,7 +40,7 @@ test("summary: the rpcd info keys, expiration in ms, active when status is valid
     server_id: 1, systemd_id: "u", plan: "-", expiration: 0, active: false, type: "enterprise",
   });
   assert.equal(summarize(InfoSchema.parse({ uuid: null }), "x"), { systemd_id: "" });
-  assert.equal(offlineSummary("u", "community").active, false);
+  assert.equal(offlineSummary("u", "community"), { server_id: null, systemd_id: "u", plan: "-", expiration: 0, active: false, type: "community" });
 });
 
 test("system id: missing, null, empty or malformed uuid means no system", () => {
