@@ -10,6 +10,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { REPO } from "../helpers/bundle";
+import { parseUci, serializeUci } from "../../src/platform/uci/codec";
+import { parseNsPlugConfig } from "../../src/config";
 
 const SPEC_OPTIONS = [
   "server", "unit_id", "token", "unit_name", "description", "tls_verify", "tun_mtu", "mssfix",
@@ -22,9 +24,9 @@ test("files/etc/config/ns-plug: one `config main 'config'` section written as `u
   const lines = text.split("\n");
   assert.is(lines[0], "", "libuci starts every section with an empty line");
   assert.is(lines[1], "config main 'config'");
-  assert.is(lines.at(-1), "", "ends with a newline");
+  assert.equal(lines.slice(-2), ["", ""], "ends with an empty line, as libuci writes a section");
   const options = new Map<string, string>();
-  for (const l of lines.slice(2, -1)) {
+  for (const l of lines.slice(2, -2)) {
     const m = /^\toption ([a-z_]+) '([^']*)'$/.exec(l);
     assert.ok(m, `not libuci's option line: ${JSON.stringify(l)}`);
     options.set(m![1]!, m![2]!);
@@ -35,6 +37,19 @@ test("files/etc/config/ns-plug: one `config main 'config'` section written as `u
   assert.is(options.get("alert_proxy_loglevel"), "warning");
   // Secrets land here after registration; nothing secret or unit-specific ships.
   for (const k of ["server", "unit_id", "token", "secret", "system_id"]) assert.not.ok(options.has(k), k);
+});
+
+test("the default config is what `uci commit` writes back unchanged, and parses to the documented defaults", () => {
+  const text = readFileSync(join(REPO, "files/etc/config/ns-plug"), "utf8");
+  const sections = parseUci(text);
+  assert.is(serializeUci(sections), text);
+  assert.is(sections.length, 1);
+  const config = parseNsPlugConfig(Object.fromEntries(sections[0]!.options));
+  assert.is(config.tlsVerify, true);
+  assert.is(config.backupUrl, "https://backupd.nethesis.it");
+  assert.is(config.alertProxyLoglevel, "warning");
+  assert.is(config.server, undefined);
+  assert.is(config.type, undefined);
 });
 
 test("files/lib/upgrade/keep.d/ns-plug lists /etc/backup.pass (sysupgrade keeps the passphrase)", () => {
