@@ -10,11 +10,11 @@
 
 PKG_NAME:=ns-plug
 # The version has one source: package.json.
-PKG_VERSION:=$(shell sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' package.json | head -n 1)
+PKG_VERSION:=$(shell sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' $(CURDIR)/package.json | head -n 1)
 PKG_RELEASE:=1
 PKG_LICENSE:=GPL-3.0-only
 PKG_MAINTAINER?=ns-plug maintainers
-NS_PLUG_TITLE:=NethSecurity agent: controller connection, subscription, remote backup, alerts
+NS_PLUG_TITLE:=NethSecurity agent for the controller and the subscription services
 define NS_PLUG_DESCRIPTION
 Connects a NethSecurity firewall to its management services: a NethSecurity
 controller (OpenVPN), the subscription portals, the remote backup service and

@@ -195,10 +195,29 @@ test("postinst on a live system applies 20_ns-plug once (then removes it), resta
     "/etc/init.d/ns-plug enable",
     "/etc/init.d/ns-plug-alert-proxy enable",
     "/etc/init.d/send-inventory enable",
+    "/etc/init.d/ns-plug-alert-proxy enabled",
     "/etc/init.d/ns-plug-alert-proxy restart",
+    "/etc/init.d/ns-plug enabled",
     "/etc/init.d/ns-plug restart",
     "/etc/init.d/rpcd reload",
   ]);
+});
+
+test("postinst for an upgrade (PKG_UPGRADE=1) enables nothing and restarts only the enabled services", () => {
+  const r = liveRun(
+    `printf '#!/bin/sh\necho "/etc/init.d/ns-plug-alert-proxy $*" >> "$LOG"\n[ "$1" != enabled ]\n' > /etc/init.d/ns-plug-alert-proxy
+` +
+      `PKG_UPGRADE=1 "$CONTROL/postinst" configure`,
+  );
+  assert.equal(
+    r.calls.filter((c) => c.startsWith("/etc/init.d/")),
+    [
+      "/etc/init.d/ns-plug-alert-proxy enabled",
+      "/etc/init.d/ns-plug enabled",
+      "/etc/init.d/ns-plug restart",
+      "/etc/init.d/rpcd reload",
+    ],
+  );
 });
 
 test("prerm on a live system stops and disables the services and drops only ns-plug's cron lines", () => {

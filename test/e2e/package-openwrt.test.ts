@@ -76,8 +76,10 @@ endef
 `,
 );
 
+// Tests reach no network beyond loopback: Build/Compile's `npm ci` runs from npm's cache
+// (filled by the repository's own `npm ci`, which `make test` runs first).
 function make(target: string) {
-  return spawnSync("make", ["-s", "-C", REPO, `TOPDIR=${top}`, `STUB_OUT=${out}`, target], {
+  return spawnSync("make", ["-s", "-C", REPO, `TOPDIR=${top}`, `STUB_OUT=${out}`, "NS_PLUG_NPM=npm --offline", target], {
     encoding: "utf8",
     timeout: 600_000,
   });
