@@ -5,7 +5,7 @@
  */
 import type { Ctx } from "../platform/context";
 import { readNsPlugConfig } from "../config";
-import { fetchInfo } from "./client";
+import { fetchInfo } from "./lookup";
 import { offlineSummary, summarize, type PortalInfo, type SubscriptionSummary } from "./info";
 import { registerUnit, registrationOf, unregisterUnit, type RegisterOutcome } from "./register";
 import { sendHeartbeatFor, sendInventoryFor } from "./send";

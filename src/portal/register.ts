@@ -9,7 +9,8 @@ import { redact } from "../platform/log";
 import { reloadConfig } from "../platform/services";
 import { commitPackage } from "../platform/uci/store";
 import { readNsPlugConfig, SECTION, type NsPlugConfig } from "../config";
-import { fetchInfo, freeKey, type Registration } from "./client";
+import { freeKey, type Registration } from "./client";
+import { fetchInfo } from "./lookup";
 import { sendHeartbeatFor, sendInventoryFor } from "./send";
 import {
   communityRepositoryUrl, parseChannel, portalBase, portalUrls, subscribedRepositoryUrl, type PortalType,
