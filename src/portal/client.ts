@@ -67,7 +67,7 @@ export async function postHeartbeat(ctx: Ctx, reg: Registration): Promise<string
   if (!reg.alertsUrl) return "alerts_url is not set";
   const err = await mustPost(ctx, {
     method: "POST",
-    url: `${reg.alertsUrl}heartbeats/store`,
+    url: apiEndpoint(reg.alertsUrl, "heartbeats/store"),
     auth: { token: reg.secret },
     json: { lk: reg.systemId },
     headers: ACCEPT,

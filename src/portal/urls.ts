@@ -77,7 +77,7 @@ export function portalUrls(type: PortalType, base: string): PortalUrls {
   };
 }
 
-/** `<api_url>` + path, tolerating an api_url saved with or without its trailing slash. */
+/** `<api_url>` (or `<alerts_url>`) + path, tolerating a URL saved with or without its trailing slash. */
 export function apiEndpoint(apiUrl: string, path: string): string {
   return `${apiUrl.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
