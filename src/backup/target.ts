@@ -3,6 +3,7 @@
  * ns-plug config and the environment (portal host override).
  */
 import type { NsPlugConfig } from "../config";
+import { portalBase, portalUrls } from "../portal/index";
 import { BackupError } from "./errors";
 
 export interface RemoteTarget {
@@ -15,21 +16,15 @@ export interface RemoteTarget {
 }
 
 export const NOT_CONFIGURED = "System ID, system secret or backup url not found";
-export const DEFAULT_ENTERPRISE_PORTAL = "https://my.nethesis.it";
 
 /** Pure: is the unit registered with a portal (send-backup does nothing otherwise)? */
 export function isRegistered(c: NsPlugConfig): boolean {
   return c.systemId !== undefined && c.secret !== undefined;
 }
 
-/**
- * Pure: a URL on the enterprise portal; NS_PLUG_ENTERPRISE_PORTAL replaces
- * its scheme and host (SPEC §3.2), so tests and the demo use loopback.
- */
-export function enterprisePortalUrl(env: Readonly<Record<string, string | undefined>>, path: string): string {
-  const base = env.NS_PLUG_ENTERPRISE_PORTAL || DEFAULT_ENTERPRISE_PORTAL;
-  const u = new URL(base);
-  return `${u.protocol}//${u.host}${path}`;
+/** Pure: `<enterprise portal>/proxy/backup`, following NS_PLUG_ENTERPRISE_PORTAL (SPEC §3.2). */
+export function backupProxyUrl(env: Readonly<Record<string, string | undefined>>): string {
+  return `${portalUrls("enterprise", portalBase("enterprise", env)).proxyUrl}backup`;
 }
 
 export function remoteTarget(c: NsPlugConfig, env: Readonly<Record<string, string | undefined>>): RemoteTarget {
@@ -53,6 +48,6 @@ export function remoteTarget(c: NsPlugConfig, env: Readonly<Record<string, strin
     base: `${root}/${c.type}/api/v2/backup/`,
     type: c.type,
     auth: { basic: { user: c.systemId, password: c.secret } },
-    proxyUrl: c.type === "enterprise" ? enterprisePortalUrl(env, "/proxy/backup") : undefined,
+    proxyUrl: c.type === "enterprise" ? backupProxyUrl(env) : undefined,
   };
 }

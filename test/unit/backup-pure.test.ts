@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { createdSeconds, normaliseList } from "../../src/backup/list";
 import { baseName, idSegment, safeFileName } from "../../src/backup/ids";
 import { passphraseOf, passphraseProblem } from "../../src/backup/passphrase";
-import { enterprisePortalUrl, isRegistered, NOT_CONFIGURED, remoteTarget } from "../../src/backup/target";
+import { backupProxyUrl, isRegistered, NOT_CONFIGURED, remoteTarget } from "../../src/backup/target";
 import { decryptArgs, encryptArgs } from "../../src/backup/gpg";
 import { isGzip } from "../../src/backup/archive";
 import { localBackupName, uploadedFile } from "../../src/backup/local";
@@ -102,10 +102,10 @@ test("remote target: base URL per type, basic auth, proxy only for enterprise", 
   assert.is(e.base, "https://b.example/x/enterprise/api/v2/backup/");
   assert.is(e.proxyUrl, "https://my.nethesis.it/proxy/backup");
   const o = remoteTarget(cfg({ type: "enterprise", system_id: "i", secret: "s", backup_url: "http://127.0.0.1:1" }), {
-    NS_PLUG_ENTERPRISE_PORTAL: "http://127.0.0.1:9999/ignored/path",
+    NS_PLUG_ENTERPRISE_PORTAL: "http://127.0.0.1:9999",
   });
   assert.is(o.proxyUrl, "http://127.0.0.1:9999/proxy/backup");
-  assert.is(enterprisePortalUrl({}, "/proxy/backup"), "https://my.nethesis.it/proxy/backup");
+  assert.is(backupProxyUrl({}), "https://my.nethesis.it/proxy/backup");
 });
 
 test("remote target: missing id, secret, url or type → the SPEC message", () => {
