@@ -6,6 +6,9 @@
 import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import { RemoteError } from "./errors";
+import { DEFAULT_MIN_SPEED, guardBody, type MinSpeed } from "./http-body";
+
+export type { MinSpeed } from "./http-body";
 
 export type Auth =
   | { token: string } // Authorization: token <secret> (portal)
@@ -27,8 +30,18 @@ export interface HttpRequest {
   timeoutMs?: number;
   /** Longest silence while a body streams (default 60 s). */
   bodyTimeoutMs?: number;
-  /** Hard limit for the whole exchange, body included (default none). */
+  /** Hard limit for one attempt: its redirects and the answer body included (default none). */
   deadlineMs?: number;
+  /**
+   * Hard limit for the whole call: every attempt, redirect and backoff wait, and
+   * the answer body (default none). When it fires no further attempt is made.
+   */
+  overallMs?: number;
+  /**
+   * Abandon an answer body that trickles in: fewer than `bytes` within `windowMs`
+   * (default 1 KiB per 60 s, like curl --speed-limit 1024 --speed-time 60; false: off).
+   */
+  minSpeed?: MinSpeed | false;
   /** Follow redirects (default 5, credentials only to the same origin); keepAuth = curl --location-trusted. */
   redirects?: { max: number; keepAuth: boolean };
   /** Extra attempts on transient faults (no answer, 5xx, 429) with exponential backoff and full jitter. */
@@ -71,8 +84,10 @@ export function displayUrl(url: string): string {
 
 /** Turn a transport failure into words an admin can act on. */
 export function describeFault(e: unknown): string {
-  const err = e as { code?: string; cause?: { code?: string }; name?: string; message?: string };
-  const code = err?.code ?? err?.cause?.code ?? err?.name;
+  const err = e as { code?: unknown; cause?: { code?: unknown }; name?: string; message?: string };
+  // DOMException (AbortSignal.timeout) carries a numeric legacy code: its name says what happened.
+  const str = (v: unknown) => (typeof v === "string" ? v : undefined);
+  const code = str(err?.code) ?? str(err?.cause?.code) ?? err?.name;
   switch (code) {
     case "ECONNREFUSED":
       return "connection refused";
@@ -91,6 +106,8 @@ export function describeFault(e: unknown): string {
     case "TimeoutError":
     case "AbortError":
       return "timed out";
+    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
+      return "answer cut short (shorter than its Content-Length)";
     case "UND_ERR_SOCKET":
     case "ECONNRESET":
     case "EPIPE":
@@ -142,7 +159,14 @@ export function createHttp(deps: HttpDeps): Http {
     return a;
   }
 
-  async function once(req: HttpRequest, url: string, method: string, withAuth: boolean, withBody: boolean) {
+  async function once(
+    req: HttpRequest,
+    url: string,
+    method: string,
+    withAuth: boolean,
+    withBody: boolean,
+    signal: AbortSignal | undefined,
+  ) {
     const timeout = req.timeoutMs ?? 30_000;
     const dispatcher = await agent(req.tlsVerify !== false, timeout);
     const headers: Record<string, string> = { "user-agent": "ns-plug", ...lower(req.headers ?? {}) };
@@ -162,20 +186,22 @@ export function createHttp(deps: HttpDeps): Http {
       dispatcher,
       headersTimeout: timeout,
       bodyTimeout: req.bodyTimeoutMs ?? 60_000,
-      signal: req.deadlineMs ? AbortSignal.timeout(req.deadlineMs) : undefined,
+      signal,
     });
     return res;
   }
 
-  async function withRedirects(req: HttpRequest): Promise<HttpResponse> {
+  async function withRedirects(req: HttpRequest, overall: AbortSignal | undefined): Promise<HttpResponse> {
     const policy = req.redirects ?? { max: 5, keepAuth: false };
+    // One deadline for the attempt, redirects included (a fresh one per hop would multiply it).
+    const signal = anySignal([overall, req.deadlineMs ? AbortSignal.timeout(req.deadlineMs) : undefined]);
     const origin = new URL(req.url).origin;
     let url = req.url;
     let method = req.method ?? (req.json !== undefined || req.body !== undefined ? "POST" : "GET");
     let withBody = true;
     for (let hop = 0; ; hop++) {
       const sameOrigin = new URL(url).origin === origin;
-      const res = await once(req, url, method, policy.keepAuth || sameOrigin, withBody);
+      const res = await once(req, url, method, policy.keepAuth || sameOrigin, withBody, signal);
       const location = res.headers.location;
       if (REDIRECTS.has(res.statusCode) && typeof location === "string") {
         await res.body.dump().catch(() => {});
@@ -193,6 +219,7 @@ export function createHttp(deps: HttpDeps): Http {
         continue;
       }
       const body = res.body as unknown as Readable & { text(): Promise<string>; dump(): Promise<void> };
+      guardBody(body, `${req.remote ?? "server"} ${displayUrl(url)}`, describeFault, req.minSpeed ?? DEFAULT_MIN_SPEED);
       return {
         status: res.statusCode,
         url,
@@ -207,22 +234,25 @@ export function createHttp(deps: HttpDeps): Http {
   return {
     async request(req) {
       const attempts = 1 + (req.retries ?? 0);
+      const overall = req.overallMs ? AbortSignal.timeout(req.overallMs) : undefined;
+      const until = req.overallMs ? Date.now() + req.overallMs : Infinity;
       for (let i = 1; ; i++) {
         try {
-          const res = await withRedirects(req);
-          if (i < attempts && transient(res.status)) {
+          const res = await withRedirects(req, overall);
+          if (i < attempts && transient(res.status) && !overall?.aborted) {
             await res.dump();
           } else return res;
         } catch (e) {
-          if (e instanceof RemoteError || i >= attempts) {
+          if (e instanceof RemoteError || i >= attempts || overall?.aborted) {
             if (e instanceof RemoteError) throw e;
-            throw new RemoteError(`${req.remote ?? "server"} ${displayUrl(req.url)}: ${describeFault(e)}`, {
-              cause: e,
-            });
+            const why = overall?.aborted ? `no complete answer within ${req.overallMs! / 1000} s (timed out)` : describeFault(e);
+            throw new RemoteError(`${req.remote ?? "server"} ${displayUrl(req.url)}: ${why}`, { cause: e });
           }
         }
         // Full jitter: a fleet retrying together spreads out instead of hitting in lockstep.
-        await deps.sleep(Math.floor(deps.random() * Math.min(30_000, 1000 * 2 ** i)));
+        // Never sleeps past the overall limit: the next attempt then fails at once with "timed out".
+        const wait = Math.floor(deps.random() * Math.min(30_000, 1000 * 2 ** i));
+        await deps.sleep(Math.max(0, Math.min(wait, until - Date.now())));
       }
     },
     async close() {
@@ -230,6 +260,21 @@ export function createHttp(deps: HttpDeps): Http {
       agents.clear();
     },
   };
+}
+
+/** AbortSignal.any, which Node 18 lacks: aborts when any of the given signals does, with its reason. */
+function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (list.length <= 1) return list[0];
+  const ac = new AbortController();
+  for (const s of list) {
+    if (s.aborted) {
+      ac.abort(s.reason);
+      break;
+    }
+    s.addEventListener("abort", () => ac.abort(s.reason), { once: true });
+  }
+  return ac.signal;
 }
 
 function lower(h: Record<string, string>): Record<string, string> {
