@@ -14,7 +14,12 @@ const ACCEPT = { accept: "application/json" };
 const ok = (status: number) => status >= 200 && status < 300;
 
 async function readJson(ctx: Ctx, res: { text(): Promise<string> }, what: string): Promise<unknown> {
-  const text = await res.text();
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (e) {
+    throw new RemoteError(`${what}: ${errorMessage(e)}`, { cause: e });
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -23,17 +28,20 @@ async function readJson(ctx: Ctx, res: { text(): Promise<string> }, what: string
   }
 }
 
-/** POST …/systems/info or GET …/machine/info with the secret. */
+/**
+ * POST …/systems/info or GET …/machine/info with the secret. `timeoutMs`
+ * (register's and subscription-info's timeout argument) bounds the whole
+ * lookup, retries included; one attempt waits at most 30 s for an answer.
+ */
 function infoRequest(type: PortalType, apiUrl: string, secret: string, timeoutMs: number): HttpRequest {
+  const limits = { timeoutMs: Math.min(timeoutMs, 30_000), overallMs: timeoutMs, retries: 2 };
   if (type === "enterprise") {
     return {
       method: "POST",
       url: apiEndpoint(apiUrl, "systems/info"),
       json: { secret },
       headers: ACCEPT,
-      timeoutMs,
-      deadlineMs: timeoutMs,
-      retries: 2,
+      ...limits,
       remote: "enterprise portal",
     };
   }
@@ -42,9 +50,7 @@ function infoRequest(type: PortalType, apiUrl: string, secret: string, timeoutMs
     url: apiEndpoint(apiUrl, "machine/info"),
     auth: { token: secret },
     headers: ACCEPT,
-    timeoutMs,
-    deadlineMs: timeoutMs,
-    retries: 2,
+    ...limits,
     remote: "community portal",
   };
 }
