@@ -36,7 +36,7 @@ export function createdSeconds(v: unknown): number {
 export function normaliseList(answer: unknown): RemoteBackup[] {
   const r = Answer.safeParse(answer);
   if (!r.success) {
-    throw new BackupError("remote_failed", `backup list: unexpected answer (${describeIssues(r.error.issues as never)})`);
+    throw new BackupError("remote_failed", `list backups: backupd answer has an unexpected shape (${describeIssues(r.error.issues as never)})`);
   }
   const items = Array.isArray(r.data) ? r.data : r.data.backups;
   const out: Array<{ item: RemoteBackup; t: number; i: number }> = [];
