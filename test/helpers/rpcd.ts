@@ -22,11 +22,19 @@ export interface PluginRun {
 export function runFile(
   file: string,
   args: string[],
-  opts: { dir?: TestDir; env?: Record<string, string | undefined>; stdin?: string | Buffer; timeoutMs?: number } = {},
+  opts: {
+    dir?: TestDir;
+    env?: Record<string, string | undefined>;
+    stdin?: string | Buffer;
+    timeoutMs?: number;
+    /** Run through a wrapper, e.g. ["ip", "netns", "exec", name]. */
+    prefix?: string[];
+  } = {},
 ): Promise<PluginRun> {
   return new Promise((resolve, reject) => {
     const env = bundleEnv({ dir: opts.dir, env: opts.env });
-    const child = spawn(file, args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    const [cmd, ...argv] = [...(opts.prefix ?? []), file, ...args];
+    const child = spawn(cmd!, argv, { env, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (b) => (stdout += b));
@@ -59,8 +67,9 @@ export async function call(
   method: string,
   args: unknown = {},
   env: Record<string, string | undefined> = {},
+  prefix?: string[],
 ): Promise<{ answer: Record<string, unknown>; run: PluginRun }> {
   const stdin = typeof args === "string" || Buffer.isBuffer(args) ? args : JSON.stringify(args);
-  const run = await runFile(pluginFile(plugin), ["call", method], { dir, env, stdin });
+  const run = await runFile(pluginFile(plugin), ["call", method], { dir, env, stdin, prefix });
   return { answer: onlyJson(run.stdout, run.stderr), run };
 }
