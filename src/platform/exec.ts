@@ -20,6 +20,12 @@ export interface ExecOptions {
   stdout?: "capture" | Writable;
   /** Stop capturing beyond this many bytes (default 16 MiB). */
   maxOutput?: number;
+  /**
+   * Run the child in its own process group and signal the whole group on
+   * timeout. For third-party scripts (hooks, facts.d plugins): a shell
+   * killed alone leaves its `sleep` holding our pipes open until it ends.
+   */
+  processGroup?: boolean;
 }
 
 export interface ExecResult {
@@ -71,7 +77,19 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
         env,
         cwd: opts.cwd,
         stdio: [stdinKind, stdoutKind, "pipe", ...fds.map(() => "pipe" as const)],
+        detached: opts.processGroup === true,
       });
+      const kill = (sig: NodeJS.Signals) => {
+        if (opts.processGroup && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, sig);
+            return;
+          } catch {
+            /* group already gone: fall back to the child itself */
+          }
+        }
+        child.kill(sig);
+      };
       const max = opts.maxOutput ?? 16 * 1024 * 1024;
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -83,8 +101,8 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
         opts.timeoutMs !== undefined
           ? setTimeout(() => {
               timedOut = true;
-              child.kill("SIGTERM");
-              killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
+              kill("SIGTERM");
+              killTimer = setTimeout(() => kill("SIGKILL"), 2000);
             }, opts.timeoutMs)
           : undefined;
 
