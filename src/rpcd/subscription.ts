@@ -1,38 +1,31 @@
 /**
- * ns.subscription: the portal subscription for LuCI (SPEC §7).
+ * ns.subscription: the portal subscription for LuCI (SPEC §7). The work is
+ * the portal feature's (src/portal); this maps it to rpcd arguments/answers.
  */
 import { z } from "../platform/schema";
-import type { Answer } from "./answer";
-import { method, notImplemented, type PluginMethods } from "./method";
+import {
+  inventoryStatus, registerAnyPortal, sendInventoryNow, subscriptionSummary, unregisterForRpc,
+} from "../portal/index";
+import { looseText } from "./loose";
+import { method, type PluginMethods } from "./method";
 
-/** Written by send-inventory (SPEC §3.4). */
-export const INVENTORY_SENT = "/tmp/inventory-sent.json";
+/** LuCI waits for these answers: each portal gets a short try (the original used 5 s). */
+export const PORTAL_TIMEOUT_MS = 5_000;
 
-const InventorySent = z.object({ status: z.string(), last_attempt: z.optional(z.string()) });
-
-const inventoryStatus = method({
-  async run(ctx): Promise<Answer> {
-    const text = await ctx.fs.readIfExists(INVENTORY_SENT);
-    if (text === undefined) return { status: "not attempted" };
-    let v: unknown;
-    try {
-      v = JSON.parse(text);
-    } catch {
-      v = undefined;
-    }
-    const r = InventorySent.safeParse(v);
-    if (!r.success) {
-      ctx.log.warning(`${INVENTORY_SENT}: not the expected JSON`);
-      return { status: "not attempted" };
-    }
-    return r.data;
+const register = method({
+  // The portal feature's rules (checkSecret): one line, no control characters, at most 1024.
+  args: z.object({ secret: looseText({ required: true, max: 1024 }) }),
+  secrets: ["secret"],
+  async run(ctx, a) {
+    const r = await registerAnyPortal(ctx, a.secret, PORTAL_TIMEOUT_MS);
+    return "error" in r ? r : { result: "success" };
   },
 });
 
 export const methods: PluginMethods<"ns.subscription"> = {
-  register: notImplemented,
-  unregister: notImplemented,
-  info: notImplemented,
-  "inventory-status": inventoryStatus,
-  "send-inventory": notImplemented,
+  register,
+  unregister: method({ run: (ctx) => unregisterForRpc(ctx) }),
+  info: method({ run: (ctx) => subscriptionSummary(ctx, PORTAL_TIMEOUT_MS) }),
+  "inventory-status": method({ run: async (ctx) => ({ ...(await inventoryStatus(ctx)) }) }),
+  "send-inventory": method({ run: (ctx) => sendInventoryNow(ctx) }),
 };
