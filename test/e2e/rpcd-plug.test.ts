@@ -158,6 +158,17 @@ test("status: push to the controller enabled with a subscription; last cron run 
   }
 });
 
+test("status: a config value the parser refuses is reported, not a crash", async () => {
+  const dir = root({ "/etc/config/ns-plug": "\nconfig main 'config'\n\toption tls_verify 'maybe'\n" });
+  try {
+    const { answer, run } = await call(dir, "ns.plug", "status");
+    assert.equal(answer, { error: "invalid_config" });
+    assert.match(run.stderr, "tls_verify");
+  } finally {
+    dir.cleanup();
+  }
+});
+
 test("restart: success, and failure of the init script", async () => {
   const dir = root();
   try {
