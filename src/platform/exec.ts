@@ -20,6 +20,8 @@ export interface ExecOptions {
   stdout?: "capture" | Writable;
   /** Stop capturing beyond this many bytes (default 16 MiB). */
   maxOutput?: number;
+  /** Kill the child (SIGTERM) when aborted, e.g. from ctx.onTerminate before removing its files. */
+  signal?: AbortSignal;
   /**
    * Run the child in its own process group and signal the whole group on
    * timeout. For third-party scripts (hooks, facts.d plugins): a shell
@@ -131,12 +133,17 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
         if (typeof input === "string" || input instanceof Uint8Array) child.stdin!.end(input);
         else input.pipe(child.stdin!);
       }
+      const onAbort = () => kill("SIGTERM");
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener("abort", onAbort, { once: true });
       child.on("error", (e) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
         reject(e);
       });
       child.on("close", (code, signal) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
         if (killTimer) clearTimeout(killTimer);
         const stdoutBytes = Buffer.concat(out);
         resolve({
