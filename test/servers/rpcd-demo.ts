@@ -1,18 +1,28 @@
 /**
  * The rpcd part of `make demo`: LuCI-style calls through the generated plugin
  * files (dist/rpcd/*), exactly as rpcd runs them, against a test root and the
- * loopback portal. demo/run.ts calls `demoRpcd(console.log)`.
+ * loopback portal and backupd. demo/run.ts calls `demoRpcd(console.log)`.
  */
 import { onlyJson, pluginFile, runFile } from "../helpers/rpcd";
 import { testdir } from "../helpers/testdir";
+import { installSysupgrade, startBackupd } from "./backupd";
 import { DEMO_SYSTEMS, startPortal } from "./portal";
 
-const CONFIG = "\nconfig main 'config'\n\toption tls_verify '1'\n";
+const CONFIG = (backupUrl: string) => `\nconfig main 'config'\n\toption tls_verify '1'\n\toption backup_url '${backupUrl}'\n`;
 const JOIN = Buffer.from(JSON.stringify({ fqdn: "controller.example.org", token: "demo-token-1", unit_id: "demo-unit-1" })).toString("base64");
+
+const SECRET_KEYS = ["join_code", "secret", "passphrase"];
 
 export async function demoRpcd(print: (line: string) => void): Promise<number> {
   const portal = await startPortal();
-  const dir = testdir({ "/etc/config/ns-plug": CONFIG, "/etc/repo-channel": "stable\n", "/proc/sys/kernel/hostname": "fw.demo\n" });
+  const sys = DEMO_SYSTEMS.find((s) => s.type === "community")!;
+  const backupd = await startBackupd({ systemId: sys.uuid, secret: sys.secret });
+  const dir = testdir({
+    "/etc/config/ns-plug": CONFIG(backupd.url),
+    "/etc/repo-channel": "stable\n",
+    "/proc/sys/kernel/hostname": "fw.demo\n",
+  });
+  installSysupgrade(dir.bin);
   let failed = 0;
   try {
     const ubus = async (plugin: string, method: string, args: Record<string, unknown> = {}) => {
@@ -28,7 +38,9 @@ export async function demoRpcd(print: (line: string) => void): Promise<number> {
         failed++;
         shown = `NOT ONE JSON OBJECT: ${(e as Error).message}`;
       }
-      const shownArgs = Object.keys(args).length ? ` '${JSON.stringify(args).replace(JOIN, "<join code>")}'` : "";
+      // Shown like a log line would: secrets masked.
+      const masked = Object.fromEntries(Object.entries(args).map(([k, v]) => [k, SECRET_KEYS.includes(k) ? `<${k}>` : v]));
+      const shownArgs = Object.keys(args).length ? ` '${JSON.stringify(masked)}'` : "";
       print(`demo: ubus call ${plugin} ${method}${shownArgs}`);
       print(`demo:   → ${shown.length > 400 ? `${shown.slice(0, 400)}…` : shown}`);
     };
@@ -37,15 +49,17 @@ export async function demoRpcd(print: (line: string) => void): Promise<number> {
     await ubus("ns.plug", "status");
     await ubus("ns.plug", "register", { join_code: JOIN, tls_verify: true, unit_name: "", description: "demo unit" });
     await ubus("ns.plug", "status");
-    await ubus("ns.subscription", "register", { secret: DEMO_SYSTEMS.find((s) => s.type === "community")!.secret });
+    await ubus("ns.subscription", "register", { secret: sys.secret });
     await ubus("ns.subscription", "info");
     await ubus("ns.subscription", "inventory-status");
     await ubus("ns.backup", "set-passphrase", { passphrase: "demo passphrase" });
     await ubus("ns.backup", "is-passphrase-set");
+    await ubus("ns.backup", "registered-backup");
     await ubus("ns.backup", "registered-list-backups");
     print(`demo:   init scripts and reload_config the calls ran: ${dir.calls().join(", ")}`);
   } finally {
     await portal.close();
+    await backupd.close();
     dir.cleanup();
   }
   return failed ? 1 : 0;
