@@ -45,10 +45,14 @@ fi
 bundle=${shQuote(installedBundle)}
 case $0 in
 */*)
-	# Next to the bundle in a build tree: dist/rpcd/${name} and dist/ns-plug.js.
-	if [ -f "\${0%/*}/../ns-plug.js" ]; then
-		bundle=\${0%/*}/../ns-plug.js
-	fi
+	# A build tree (dist/rpcd/${name}, dist/ns-plug.js), or the installed layout
+	# under another root (<root>/usr/libexec/rpcd, <root>/usr/libexec/ns-plug).
+	for b in "\${0%/*}/../ns-plug.js" "\${0%/*}/../ns-plug/ns-plug.js"; do
+		if [ -f "$b" ]; then
+			bundle=$b
+			break
+		fi
+	done
 	;;
 esac
 if [ ! -f "$bundle" ]; then

@@ -3,11 +3,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RPCD_TABLES } from "../../src/rpcd/tables";
-import { runBundle } from "../helpers/bundle";
+import { BUNDLE, runBundle } from "../helpers/bundle";
 import { onlyJson, pluginFile, PLUGINS, runFile } from "../helpers/rpcd";
 import { testdir } from "../helpers/testdir";
 import { methods as plugMethods } from "../../src/rpcd/plug";
@@ -96,6 +96,21 @@ test("a front away from the bundle looks for the installed path", async () => {
     assert.match(r.stderr, "/usr/libexec/ns-plug/ns-plug.js");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("installed layout under another root: usr/libexec/rpcd/<p> runs usr/libexec/ns-plug/ns-plug.js", async () => {
+  const dir = testdir();
+  try {
+    mkdirSync(dir.path("/usr/libexec/rpcd"), { recursive: true });
+    mkdirSync(dir.path("/usr/libexec/ns-plug"), { recursive: true });
+    copyFileSync(pluginFile("ns.plug"), dir.path("/usr/libexec/rpcd/ns.plug"));
+    chmodSync(dir.path("/usr/libexec/rpcd/ns.plug"), 0o755);
+    copyFileSync(BUNDLE, dir.path("/usr/libexec/ns-plug/ns-plug.js"));
+    const r = await runFile(dir.path("/usr/libexec/rpcd/ns.plug"), ["call", "status"], { dir, stdin: "{ }" });
+    assert.is(onlyJson(r.stdout, r.stderr).status, "unregistered");
+  } finally {
+    dir.cleanup();
   }
 });
 
