@@ -1,27 +1,35 @@
 /**
- * /usr/libexec/rpcd/ns.controller (another package's rpcd plugin): its
- * `call <method>` prints the JSON the controller ingests. Run directly, the
+ * Other packages' rpcd plugins the controller feature reads from:
+ * /usr/libexec/rpcd/ns.controller (`info`, the `dump-*` reports) and
+ * /usr/libexec/rpcd/ns.update (`check-system-update`). Run directly, the
  * way rpcd would, with `{}` on stdin.
  */
 import type { Ctx } from "../platform/context";
 import { errorMessage } from "../platform/errors";
 
 export const NS_CONTROLLER = "/usr/libexec/rpcd/ns.controller";
+export const NS_UPDATE = "/usr/libexec/rpcd/ns.update";
 
-export async function hasNsController(ctx: Ctx): Promise<boolean> {
-  const st = await ctx.fs.stat(NS_CONTROLLER);
+export async function hasPlugin(ctx: Ctx, plugin: string): Promise<boolean> {
+  const st = await ctx.fs.stat(plugin);
   return !!st?.isFile && (st.mode & 0o111) !== 0;
 }
 
-/** The JSON value printed by `ns.controller call <method>`, or an Error saying why not. */
-export async function callNsController(ctx: Ctx, method: string): Promise<unknown> {
-  const r = await ctx.exec(ctx.path(NS_CONTROLLER), ["call", method], { stdin: "{}", timeoutMs: 120_000 });
-  if (r.code !== 0) throw new Error(`ns.controller call ${method} exited ${r.code ?? r.signal}`);
+export const hasNsController = (ctx: Ctx) => hasPlugin(ctx, NS_CONTROLLER);
+
+/** The JSON object printed by `<plugin> call <method>`; throws saying why not. */
+export async function callPlugin(ctx: Ctx, plugin: string, method: string): Promise<Record<string, unknown>> {
+  const name = plugin.split("/").pop();
+  const r = await ctx.exec(ctx.path(plugin), ["call", method], { stdin: "{}", timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`${name} call ${method} exited ${r.code ?? r.signal}`);
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(r.stdout);
-    if (v === null || typeof v !== "object") throw new Error("not an object");
-    return v;
+    v = JSON.parse(r.stdout);
   } catch (e) {
-    throw new Error(`ns.controller call ${method}: not a JSON object (${errorMessage(e)})`);
+    throw new Error(`${name} call ${method}: not JSON (${errorMessage(e)})`);
   }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error(`${name} call ${method}: not a JSON object`);
+  return v as Record<string, unknown>;
 }
+
+export const callNsController = (ctx: Ctx, method: string) => callPlugin(ctx, NS_CONTROLLER, method);

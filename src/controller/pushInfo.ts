@@ -6,7 +6,7 @@ import type { Ctx } from "../platform/context";
 import { errorMessage } from "../platform/errors";
 import { readNsPlugConfig, type NsPlugConfig } from "../config";
 import { ingestTarget, postIngest } from "./ingest";
-import { callNsController, hasNsController } from "./nsController";
+import { callNsController, callPlugin, hasNsController, hasPlugin, NS_UPDATE } from "./nsController";
 import { readHostname, readOsRelease, readSshPort, unitName } from "./unitInfo";
 
 /** The info document when ns.controller is not installed (same fields as its `info`). */
@@ -23,6 +23,18 @@ export async function computeUnitInfo(ctx: Ctx, config: NsPlugConfig): Promise<R
   };
 }
 
+/** Like the original: the pending system update, when ns.update is installed. */
+async function addUpdateInfo(ctx: Ctx, info: Record<string, unknown>): Promise<void> {
+  if (!(await hasPlugin(ctx, NS_UPDATE))) return;
+  try {
+    const u = await callPlugin(ctx, NS_UPDATE, "check-system-update");
+    info.scheduled_update = u.scheduledAt ?? -1;
+    info.version_update = u.lastVersion ?? "";
+  } catch (e) {
+    ctx.log.warning(`no update info: ${errorMessage(e)}`);
+  }
+}
+
 /** Returns the exit code: 0 sent or nothing to do, 1 when the controller could not be told. */
 export async function pushInfo(ctx: Ctx): Promise<number> {
   const { config } = await readNsPlugConfig(ctx);
@@ -33,11 +45,11 @@ export async function pushInfo(ctx: Ctx): Promise<number> {
   }
   try {
     const info = (await hasNsController(ctx)) ? await callNsController(ctx, "info") : await computeUnitInfo(ctx, config);
+    await addUpdateInfo(ctx, info);
     await postIngest(ctx, target, "info", info);
     ctx.log.info("sent unit info to the controller");
     return 0;
   } catch (e) {
-    // OpenVPN only logs a failed route-up script; the tunnel stays up either way.
     ctx.log.warning(`could not send unit info to the controller: ${errorMessage(e)}`);
     return 1;
   }

@@ -4,9 +4,10 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { runBundle } from "../helpers/bundle";
+import { runBundle, startBundle } from "../helpers/bundle";
 import { testdir, type TestDir } from "../helpers/testdir";
 import { startController, type Controller } from "../servers/controller";
+import { sendJson, startServer } from "../helpers/servers";
 
 let pub: Controller; // the public URL: <server>/api/ingest/*
 let tun: Controller; // stands for http://<vpn_address>:<api_port>/ingest/* through the tunnel
@@ -31,6 +32,12 @@ function unit(o: Record<string, string>, files: Record<string, string> = {}): Te
 }
 
 const basicUser = (h: unknown) => Buffer.from(String(h).replace(/^Basic /, ""), "base64").toString();
+
+// ns.update stand-in: the original pushed the pending system update too.
+const NS_UPDATE = `#!/bin/sh
+read -r _input
+printf '{"lastVersion": "8-24.10.0", "scheduledAt": 1735689600}\\n'
+`;
 
 // ns.controller stand-in: prints {"method": <name>, "n": 1} for every call, fails for dump-ts-attacks.
 const NS_CONTROLLER = `#!/bin/sh
@@ -64,6 +71,7 @@ test("push-info without ns.controller: computed info to <server>/api/ingest/info
 test("push-info with vpn_address/api_port: through the tunnel address; ns.controller's info is sent as is", async () => {
   const dir = unit({ server: pub.url, unit_id: "u-vpn", token: pub.token, vpn_address: "127.0.0.1", api_port: String(tun.port) });
   dir.write("/usr/libexec/rpcd/ns.controller", NS_CONTROLLER, 0o755);
+  dir.write("/usr/libexec/rpcd/ns.update", NS_UPDATE, 0o755);
   try {
     const pubBefore = pub.ingestRequests().length;
     const r = await runBundle([], { dir, as: "ns-controller-push-info" });
@@ -71,8 +79,32 @@ test("push-info with vpn_address/api_port: through the tunnel address; ns.contro
     assert.is(pub.ingestRequests().length, pubBefore, "public URL not used");
     const req = tun.ingestRequests().at(-1)!;
     assert.is(req.path, "/ingest/info");
-    assert.equal(req.json(), { method: "info", n: 1 });
+    assert.equal(req.json(), { method: "info", n: 1, scheduled_update: 1735689600, version_update: "8-24.10.0" });
   } finally {
+    dir.cleanup();
+  }
+});
+
+test("push-info as an OpenVPN hook (script_type set): exits while a detached copy is still sending", async () => {
+  // An ingest endpoint that holds its answer until released: the hook must not wait for it
+  // (OpenVPN moves no packets while a hook runs, and the info may go through the tunnel).
+  let release = () => {};
+  const held = new Promise<void>((r) => (release = r));
+  const slow = await startServer(async (_req, res) => {
+    await held;
+    sendJson(res, 200, { code: 200 });
+  });
+  const dir = unit({ server: pub.url, unit_id: "u-hook", token: pub.token, vpn_address: "127.0.0.1", api_port: String(slow.port) });
+  try {
+    const hook = startBundle(["tun-nsplug", "1500"], { dir, as: "ns-controller-push-info", env: { script_type: "route-up" } });
+    // 'exit', not 'close': like OpenVPN, wait for the process, not for the stderr it passed on.
+    const code = await new Promise<number | null>((r) => hook.on("exit", r));
+    assert.is(code, 0);
+    const req = await slow.waitFor((q) => q.path === "/ingest/info", 20_000);
+    assert.is(basicUser(req.headers.authorization), `u-hook:${pub.token}`);
+  } finally {
+    release();
+    await slow.close();
     dir.cleanup();
   }
 });

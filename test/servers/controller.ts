@@ -12,7 +12,7 @@
  * Every request is recorded. Used by tests and by the demo.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -49,6 +49,11 @@ export async function createPki(dir = mkdtempSync(join(tmpdir(), "nsplug-pki-"))
   await easyrsa(dir, "init-pki");
   await easyrsa(dir, "build-ca", "nopass");
   await easyrsa(dir, "build-server-full", "server", "nopass");
+  return openPki(dir);
+}
+
+/** A PKI made by createPki, e.g. in another process (the tunnel lab's controller). */
+export function openPki(dir: string): Pki {
   const pki = join(dir, "pki");
   const issued = new Map<string, Promise<void>>();
   return {
@@ -58,9 +63,10 @@ export async function createPki(dir = mkdtempSync(join(tmpdir(), "nsplug-pki-"))
     serverKeyPath: join(pki, "private", "server.key"),
     async issueClient(unitId) {
       if (!/^[A-Za-z0-9._-]+$/.test(unitId)) throw new Error(`bad unit id for a certificate: ${unitId}`);
-      if (!issued.has(unitId)) issued.set(unitId, easyrsa(dir, "build-client-full", unitId, "nopass"));
+      const certPath = join(pki, "issued", `${unitId}.crt`);
+      if (!issued.has(unitId) && !existsSync(certPath)) issued.set(unitId, easyrsa(dir, "build-client-full", unitId, "nopass"));
       await issued.get(unitId);
-      return { certPath: join(pki, "issued", `${unitId}.crt`), keyPath: join(pki, "private", `${unitId}.key`) };
+      return { certPath, keyPath: join(pki, "private", `${unitId}.key`) };
     },
   };
 }
