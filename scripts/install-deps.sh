@@ -20,10 +20,11 @@ if [ -n "$missing" ]; then
 	echo "install-deps: installing$missing"
 	# Package scripts may try to start services (Alertmanager on :9093); tests never rely on them.
 	apt-get update -qq
+	# shellcheck disable=SC2086 # $missing is a word list
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 # npm ci only when the lock file changed since the last install.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -f node_modules/.package-lock.json ] || [ -n "$(find package-lock.json -newer node_modules/.package-lock.json)" ]; then
 	npm ci --no-audit --no-fund
 fi
