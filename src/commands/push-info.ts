@@ -17,7 +17,7 @@ export async function run(ctx: Ctx, args: string[]): Promise<number> {
   if (!(await parse(cmd, args))) return 0;
   if (ctx.env.script_type) {
     const { detachSelf } = await import("../platform/detach");
-    const pid = detachSelf([], { ...ctx.env, script_type: undefined });
+    const pid = detachSelf("ns-controller-push-info", [], { ...ctx.env, script_type: undefined });
     ctx.log.debug(`sending the unit info from process ${pid ?? "?"}`);
     return 0;
   }

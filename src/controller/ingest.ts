@@ -8,7 +8,7 @@ import type { Ctx } from "../platform/context";
 import { RemoteError } from "../platform/errors";
 import { displayUrl } from "../platform/http";
 import type { NsPlugConfig } from "../config";
-import { isHost } from "./validate";
+import { isHost, toPort } from "./validate";
 import { controllerBase } from "./server";
 
 export interface IngestTarget {
@@ -22,7 +22,7 @@ export interface IngestTarget {
 export function ingestTarget(config: NsPlugConfig): IngestTarget | undefined {
   if (!config.unitId || !config.token) return undefined;
   const auth = { user: config.unitId, password: config.token };
-  if (config.vpnAddress && config.apiPort && isHost(config.vpnAddress)) {
+  if (config.vpnAddress && toPort(config.apiPort) !== undefined && isHost(config.vpnAddress)) {
     const host = config.vpnAddress.includes(":") ? `[${config.vpnAddress}]` : config.vpnAddress;
     return { base: `http://${host}:${config.apiPort}/ingest`, tlsVerify: true, auth };
   }

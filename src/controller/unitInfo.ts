@@ -37,11 +37,11 @@ export async function unitName(ctx: Ctx, config: NsPlugConfig): Promise<string> 
   return config.unitName ?? (await readHostname(ctx));
 }
 
-/** dropbear's port (first section with one), default 22. */
+/** dropbear's port (first section with one), default 22 (also when its config is unreadable). */
 export async function readSshPort(ctx: Ctx): Promise<number> {
-  const pkg = await loadPackage(ctx.fs, "dropbear");
-  for (const s of pkg.sectionsOfType("dropbear")) {
-    const p = pkg.get(s.name, "Port");
+  const pkg = await loadPackage(ctx.fs, "dropbear").catch(() => undefined);
+  for (const s of pkg?.sectionsOfType("dropbear") ?? []) {
+    const p = pkg!.get(s.name, "Port");
     if (typeof p === "string" && /^[0-9]{1,5}$/.test(p)) return Number(p);
   }
   return 22;

@@ -45,8 +45,9 @@ const DataSchema = z.object({
   key: pemText,
   promtail_address: host,
   promtail_port: port,
-  api_port: z.optional(z.union([port, z.literal("")])),
-  vpn_address: z.optional(z.union([host, z.literal("")])),
+  // Optional: absent, null or "" all mean "not given" (the original read them with jq's `// empty`).
+  api_port: z.optional(z.union([port, z.literal(""), z.null()])),
+  vpn_address: z.optional(z.union([host, z.literal(""), z.null()])),
 });
 
 /** What a successful registration gives us, every field validated. */
@@ -81,7 +82,7 @@ export function parseRegistrationData(data: unknown): DataResult {
     if (!pem.ok) return { ok: false, why: `${field}: ${pem.why}` };
     out[field] = pem.pem;
   }
-  if (d.vpn_address && d.api_port !== undefined && d.api_port !== "") {
+  if (d.vpn_address && d.api_port !== undefined && d.api_port !== null && d.api_port !== "") {
     out.vpnAddress = d.vpn_address;
     out.apiPort = toPort(d.api_port)!;
   }

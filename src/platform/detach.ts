@@ -7,12 +7,20 @@
  * stderr is inherited, so the copy's log lines still reach syslog via procd.
  */
 import { spawn } from "node:child_process";
+import { basename } from "node:path";
 
-/** Start `<node> <this bundle, as called> ...args` in a new session; returns its pid. */
-export function detachSelf(args: readonly string[], env: Record<string, string | undefined>): number | undefined {
+/**
+ * Start `command` of this bundle again, in a new session, the way main.ts
+ * dispatches: through the same link when we were called by that name,
+ * else as `<bundle> <command>`. Returns the pid.
+ */
+export function detachSelf(command: string, args: readonly string[], env: Record<string, string | undefined>): number | undefined {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
-  const child = spawn(process.execPath, [process.argv[1]!, ...args], {
+  const self = process.argv[1]!;
+  const calledAs = basename(self).replace(/\.js$/, "");
+  const argv = calledAs === command ? [self, ...args] : [self, command, ...args];
+  const child = spawn(process.execPath, argv, {
     detached: true,
     stdio: ["ignore", "ignore", "inherit"],
     env: clean,

@@ -102,6 +102,10 @@ test("push-info as an OpenVPN hook (script_type set): exits while a detached cop
     assert.is(code, 0);
     const req = await slow.waitFor((q) => q.path === "/ingest/info", 20_000);
     assert.is(basicUser(req.headers.authorization), `u-hook:${pub.token}`);
+    // Called as `ns-plug.js ns-controller-push-info` (not through the link): the detached copy still knows what to run.
+    const viaArg = startBundle(["ns-controller-push-info", "tun-nsplug"], { dir, env: { script_type: "route-up" } });
+    assert.is(await new Promise<number | null>((r) => viaArg.on("exit", r)), 0);
+    await slow.waitFor(() => slow.requests.filter((q) => q.path === "/ingest/info").length >= 2, 20_000);
   } finally {
     release();
     await slow.close();

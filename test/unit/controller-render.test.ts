@@ -116,6 +116,8 @@ test("registration data: string ports accepted, vpn_address/api_port only as a p
   assert.ok(both.ok && both.data.vpnAddress === "172.21.0.1" && both.data.apiPort === 8080);
   const one = parseRegistrationData({ ...base, vpn_address: "172.21.0.1" });
   assert.ok(one.ok && one.data.vpnAddress === undefined);
+  const nulls = parseRegistrationData({ ...base, vpn_address: null, api_port: null });
+  assert.ok(nulls.ok && nulls.data.apiPort === undefined);
 });
 
 test("rsyslog forwarding file: SPEC §5 content, and the real rsyslogd -N1 accepts it", () => {
