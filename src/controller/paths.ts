@@ -5,6 +5,6 @@ export const RSYSLOG_SPOOL = "/var/spool/rsyslog";
 export const PUSH_INFO = "/usr/sbin/ns-controller-push-info";
 export const TELEGRAF_DOWN = "/usr/sbin/ns-controller-telegraf-down";
 export const TELEGRAF_CONTROLLER_CONF = "/etc/telegraf.conf.d/controller-prometheus.conf";
-export const REPORTS_CRON_LINE = "*/15 * * * * sleep $(( RANDOM % 60 )); /usr/bin/ns-push-reports";
+export const REPORTS_CRON_LINE = "*/15 * * * * sleep $(( RANDOM % 60 )); /usr/sbin/ns-push-reports";
 /** Every crontab line containing this is the reports job (matches /usr/bin and /usr/sbin installs). */
 export const REPORTS_CRON_MARKER = "ns-push-reports";

@@ -121,7 +121,7 @@ test("approved unit: request body, rpcd login + hash of the sent password, clien
   assert.ok(dir.exists("/var/spool/rsyslog"));
   assert.is(
     dir.read("/etc/crontabs/root"),
-    "02 2 * * * sleep 1; /usr/sbin/send-backup\n*/15 * * * * sleep $(( RANDOM % 60 )); /usr/bin/ns-push-reports\n",
+    "02 2 * * * sleep 1; /usr/sbin/send-backup\n*/15 * * * * sleep $(( RANDOM % 60 )); /usr/sbin/ns-push-reports\n",
   );
   assert.equal(dir.calls(), ["/etc/init.d/rsyslog restart", "/etc/init.d/cron restart"]);
   const nsplug = dir.read("/etc/config/ns-plug");
