@@ -7,12 +7,10 @@ import { ConfigError } from "../platform/errors";
 import { initScript } from "../platform/services";
 import { commitPackage, loadPackage, type UciPackage } from "../platform/uci/store";
 import { readNsPlugConfig, PACKAGE, SECTION, type NsPlugConfig } from "../config";
+import { RSYSLOG_FILE } from "../controller/index";
 import { RpcdFailure } from "./answer";
 import { addDeviceToZone, removeDeviceFromZones, TUN_DEVICE } from "./firewall-zone";
 import { tunAddress } from "./plug-status";
-
-export const CLIENT_CONF = "/usr/share/ns-plug/client.conf";
-export const RSYSLOG_FORWARD = "/var/etc/rsyslog.ns-plug.conf";
 
 /** The ns-plug package and its parsed main section; a bad value is `invalid_config`, not a crash. */
 export async function readConfig(ctx: Ctx): Promise<{ pkg: UciPackage; config: NsPlugConfig }> {
@@ -28,10 +26,6 @@ export async function readConfig(ctx: Ctx): Promise<{ pkg: UciPackage; config: N
 
 export async function commitNsPlug(ctx: Ctx, pkg: UciPackage): Promise<boolean> {
   return commitPackage(ctx.fs, pkg);
-}
-
-export async function hostname(ctx: Ctx): Promise<string> {
-  return ((await ctx.fs.readIfExists("/proc/sys/kernel/hostname")) ?? "").trim();
 }
 
 /** `/etc/init.d/<name> <action>`; a missing script or a non-zero exit is `reason`. */
@@ -62,12 +56,12 @@ export async function setTunInLan(ctx: Ctx, inLan: boolean): Promise<void> {
   if (code !== undefined && code !== 0) throw new RpcdFailure("failed_to_reload_firewall", `exit ${code}`);
 }
 
-/** Stop forwarding logs to the controller: the rsyslog include and its file. */
+/** Stop forwarding logs to the controller: undo what `connect` set up (SPEC §5). */
 export async function removeLogForwarding(ctx: Ctx): Promise<void> {
   const rs = await loadPackage(ctx.fs, "rsyslog");
-  if (rs.section("syslog")) rs.delList("syslog", "includes", RSYSLOG_FORWARD);
+  if (rs.section("syslog")) rs.delList("syslog", "includes", RSYSLOG_FILE);
   await commitPackage(ctx.fs, rs);
-  await ctx.fs.remove(RSYSLOG_FORWARD);
+  await ctx.fs.remove(RSYSLOG_FILE);
 }
 
 export { PACKAGE, SECTION };

@@ -3,26 +3,36 @@
  * the original python plugin (ns-api ns.plug), answers as snake_case errors.
  */
 import { z } from "../platform/schema";
-import { cronRemove } from "../platform/services";
-import { reloadConfig } from "../platform/services";
+import { cronRemove, reloadConfig } from "../platform/services";
+import { CLIENT_CONF, decodeJoinCode, JoinCodeError, REPORTS_CRON_MARKER, type JoinCode } from "../controller/index";
+import { readHostname, unitName } from "../controller/unitInfo";
 import { RpcdFailure, type Answer } from "./answer";
-import { decodeJoinCode } from "./join-code";
 import { looseBool, looseText } from "./loose";
 import { method, type PluginMethods } from "./method";
 import { lastPushSent } from "./plug-status";
 import {
-  CLIENT_CONF, commitNsPlug, hostname, readConfig, readTunAddress, removeLogForwarding, SECTION, service, setTunInLan,
+  commitNsPlug, readConfig, readTunAddress, removeLogForwarding, SECTION, service, setTunInLan,
 } from "./plug-io";
 
 const SUCCESS: Answer = { result: "success" };
 const RESTART_FAILED = "failed_to_restart_ns_plug";
+
+/** The controller feature's decoder; what is wrong with the code goes to the log only (it holds the token). */
+function joinCode(text: string): JoinCode {
+  try {
+    return decodeJoinCode(text);
+  } catch (e) {
+    if (e instanceof JoinCodeError) throw new RpcdFailure("join_code_decode_failed", e.message);
+    throw e;
+  }
+}
 
 const status = method({
   async run(ctx) {
     const { config } = await readConfig(ctx);
     const common = {
       server: config.server ?? null,
-      unit_name: config.unitName ?? (await hostname(ctx)),
+      unit_name: await unitName(ctx, config),
       unit_id: config.unitId ?? "",
       tls_verify: config.tlsVerify,
       description: config.description ?? "",
@@ -53,13 +63,12 @@ const register = method({
   }),
   secrets: ["join_code"],
   async run(ctx, a) {
-    const code = decodeJoinCode(a.join_code);
-    if (!code) throw new RpcdFailure("join_code_decode_failed");
+    const code = joinCode(a.join_code);
     const { pkg } = await readConfig(ctx);
     pkg.set(SECTION, "unit_id", code.unitId);
-    pkg.set(SECTION, "server", `https://${code.fqdn}`);
+    pkg.set(SECTION, "server", code.server);
     pkg.set(SECTION, "token", code.token);
-    pkg.set(SECTION, "unit_name", a.unit_name || (await hostname(ctx)));
+    pkg.set(SECTION, "unit_name", a.unit_name || (await readHostname(ctx)));
     pkg.set(SECTION, "description", a.description ?? "");
     pkg.set(SECTION, "tls_verify", a.tls_verify === false ? "0" : "1");
     await commitNsPlug(ctx, pkg);
@@ -76,9 +85,10 @@ const unregister = method({
     await commitNsPlug(ctx, pkg);
     await removeLogForwarding(ctx);
     await ctx.fs.remove(CLIENT_CONF);
-    await service(ctx, "ns-plug", "restart", RESTART_FAILED);
+    // Stop, not restart: without a server the init script refuses to start (exit 1, SPEC §6).
+    await service(ctx, "ns-plug", "stop", "failed_to_stop_ns_plug");
     // The controller no longer takes reports: drop the cron job `connect` added.
-    await cronRemove(ctx, "ns-push-reports");
+    await cronRemove(ctx, REPORTS_CRON_MARKER);
     await service(ctx, "rsyslog", "restart", "failed_to_restart_rsyslog");
     await setTunInLan(ctx, false);
     return SUCCESS;

@@ -200,7 +200,7 @@ test("unregister: settings cleared, tunnel config, log forwarding and push cron 
     assert.is(dir.read("/etc/crontabs/root"), "*/10 * * * * sleep 1; /usr/bin/send-heartbeat\n");
     assert.is(dir.read("/etc/config/firewall"), FIREWALL + "\n");
     assert.equal(dir.calls(), [
-      "/etc/init.d/ns-plug restart", "/etc/init.d/cron restart", "/etc/init.d/rsyslog restart", "/etc/init.d/firewall reload",
+      "/etc/init.d/ns-plug stop", "/etc/init.d/cron restart", "/etc/init.d/rsyslog restart", "/etc/init.d/firewall reload",
     ]);
     const { answer: st } = await call(dir, "ns.plug", "status");
     assert.is(st.status, "unregistered");
