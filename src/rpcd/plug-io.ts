@@ -7,7 +7,7 @@ import { ConfigError } from "../platform/errors";
 import { initScript } from "../platform/services";
 import { commitPackage, loadPackage, type UciPackage } from "../platform/uci/store";
 import { readNsPlugConfig, PACKAGE, SECTION, type NsPlugConfig } from "../config";
-import { RSYSLOG_FILE } from "../controller/index";
+import { RSYSLOG_FILE } from "../controller/paths";
 import { RpcdFailure } from "./answer";
 import { addDeviceToZone, removeDeviceFromZones, TUN_DEVICE } from "./firewall-zone";
 import { tunAddress } from "./plug-status";

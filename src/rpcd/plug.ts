@@ -4,7 +4,8 @@
  */
 import { z } from "../platform/schema";
 import { cronRemove, reloadConfig } from "../platform/services";
-import { CLIENT_CONF, decodeJoinCode, JoinCodeError, REPORTS_CRON_MARKER, type JoinCode } from "../controller/index";
+import { CLIENT_CONF, REPORTS_CRON_MARKER } from "../controller/paths";
+import type { JoinCode } from "../controller/index";
 import { readHostname, unitName } from "../controller/unitInfo";
 import { RpcdFailure, type Answer } from "./answer";
 import { looseBool, looseText } from "./loose";
@@ -17,8 +18,13 @@ import {
 const SUCCESS: Answer = { result: "success" };
 const RESTART_FAILED = "failed_to_restart_ns_plug";
 
-/** The controller feature's decoder; what is wrong with the code goes to the log only (it holds the token). */
-function joinCode(text: string): JoinCode {
+/**
+ * The controller feature's decoder; what is wrong with the code goes to the log
+ * only (it holds the token). Loaded here, not at the top: its host validation
+ * builds zod's IP schemas, which `status` (what LuCI polls) need not pay for.
+ */
+async function joinCode(text: string): Promise<JoinCode> {
+  const { decodeJoinCode, JoinCodeError } = await import("../controller/index");
   try {
     return decodeJoinCode(text);
   } catch (e) {
@@ -63,7 +69,7 @@ const register = method({
   }),
   secrets: ["join_code"],
   async run(ctx, a) {
-    const code = joinCode(a.join_code);
+    const code = await joinCode(a.join_code);
     const { pkg } = await readConfig(ctx);
     pkg.set(SECTION, "unit_id", code.unitId);
     pkg.set(SECTION, "server", code.server);
