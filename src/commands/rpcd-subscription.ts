@@ -1,7 +1,7 @@
+/** rpcd exec plugin ns.subscription (run by the generated front dist/rpcd/ns.subscription for `call`). */
 import type { Ctx } from "../platform/context";
-import { NotImplementedError } from "../platform/errors";
+import { runPlugin } from "../rpcd/protocol";
 
-// Placeholder until its issue lands: says so and exits 70.
-export async function run(_ctx: Ctx, _args: string[]): Promise<number> {
-  throw new NotImplementedError("rpcd-subscription");
+export async function run(ctx: Ctx, args: string[]): Promise<number> {
+  return runPlugin(ctx, "ns.subscription", args, () => import("../rpcd/subscription"));
 }

@@ -1,0 +1,114 @@
+/**
+ * ns.backup: local and remote backups for LuCI (SPEC §7). The work is the
+ * backup feature's (src/backup); this maps rpcd arguments to it and its
+ * failures to LuCI's answers. A restore reboots, as the original did.
+ */
+import type { Ctx } from "../platform/context";
+import { ConfigError, NsPlugError } from "../platform/errors";
+import { z } from "../platform/schema";
+import {
+  BackupError, createLocalBackup, deleteBackup, downloadBackup, isPassphraseSet, listBackups, restoreBackupFile,
+  restoreRemoteBackup, setPassphrase, uploadBackupNow, uploadedFile,
+} from "../backup/index";
+import { invalid, RpcdFailure, type Answer } from "./answer";
+import { looseBool, looseText } from "./loose";
+import { method, type PluginMethods } from "./method";
+
+const SUCCESS: Answer = { message: "success" };
+// What a wrong or missing passphrase looks like to LuCI: a validation error on that field.
+const PASSPHRASE_REASONS = new Set(["decryption_failed", "passphrase_required", "invalid_passphrase"]);
+
+/** Run a backup operation; its failures become answers. `other`: the word for a failure without one. */
+async function guard(ctx: Ctx, other: string, fn: () => Promise<Answer>): Promise<Answer> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!(e instanceof NsPlugError)) throw e; // a bug: protocol.ts answers internal_error
+    ctx.log.error(e.message);
+    if (e instanceof BackupError) return PASSPHRASE_REASONS.has(e.reason) ? invalid("passphrase", e.reason) : { error: e.reason };
+    if (e instanceof ConfigError) return { error: "invalid_config" };
+    return { error: other };
+  }
+}
+
+/** After a restore the running services must pick the old configuration up: the original rebooted. */
+async function reboot(ctx: Ctx): Promise<void> {
+  try {
+    const r = await ctx.exec("reboot", [], { timeoutMs: 30_000 });
+    if (r.code !== 0) ctx.log.error(`reboot exited ${r.code}: ${r.stderr.trim()}`);
+  } catch (e) {
+    ctx.log.error(`reboot: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const passphrase = z.optional(looseText({ controls: true, max: 1024 }));
+const text = (max = 255) => looseText({ required: true, max });
+
+const backup = method({
+  args: z.object({ encrypted: z.optional(looseBool()) }),
+  run: (ctx, a) => guard(ctx, "backup_failed", async () => ({ backup: (await createLocalBackup(ctx, { encrypted: a.encrypted })).backup })),
+});
+
+const restore = method({
+  args: z.object({ backup: text(), passphrase }),
+  secrets: ["passphrase"],
+  run: (ctx, a) =>
+    guard(ctx, "restore_failed", async () => {
+      await restoreBackupFile(ctx, uploadedFile(a.backup), a.passphrase || undefined);
+      await reboot(ctx);
+      return SUCCESS;
+    }),
+});
+
+const setPassphraseMethod = method({
+  args: z.object({ passphrase: looseText({ controls: true, max: 1024, pattern: [/^[^\n\r]*$/, "invalid_characters"] }) }),
+  secrets: ["passphrase"],
+  run: (ctx, a) =>
+    guard(ctx, "passphrase_write_failed", async () => {
+      try {
+        await setPassphrase(ctx, a.passphrase);
+      } catch (e) {
+        if (e instanceof NsPlugError) throw e;
+        throw new RpcdFailure("passphrase_write_failed", e instanceof Error ? e.message : String(e));
+      }
+      return SUCCESS;
+    }),
+});
+
+const registeredRestore = method({
+  args: z.object({ file: text(), passphrase }),
+  secrets: ["passphrase"],
+  run: (ctx, a) =>
+    guard(ctx, "remote_failed", async () => {
+      await restoreRemoteBackup(ctx, a.file, a.passphrase || undefined);
+      await reboot(ctx);
+      return SUCCESS;
+    }),
+});
+
+/** The server's delete answer is passed on when it is an object (`{"result": "success"}`). */
+function asAnswer(v: unknown): Answer {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Answer) : { result: "success" };
+}
+
+export const methods: PluginMethods<"ns.backup"> = {
+  backup,
+  restore,
+  "set-passphrase": setPassphraseMethod,
+  "is-passphrase-set": method({ run: async (ctx) => ({ values: { set: await isPassphraseSet(ctx) } }) }),
+  "registered-list-backups": method({
+    run: (ctx) => guard(ctx, "remote_failed", async () => ({ values: await listBackups(ctx) })),
+  }),
+  "registered-backup": method({
+    run: (ctx) => guard(ctx, "remote_failed", async () => (await uploadBackupNow(ctx), SUCCESS)),
+  }),
+  "registered-restore": registeredRestore,
+  "registered-download-backup": method({
+    args: z.object({ file: text() }),
+    run: (ctx, a) => guard(ctx, "remote_failed", async () => downloadBackup(ctx, a.file)),
+  }),
+  "registered-delete-backup": method({
+    args: z.object({ id: text() }),
+    run: (ctx, a) => guard(ctx, "remote_failed", async () => asAnswer(await deleteBackup(ctx, a.id))),
+  }),
+};
