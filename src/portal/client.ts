@@ -42,7 +42,7 @@ async function bestEffort(ctx: Ctx, what: string, req: HttpRequest): Promise<boo
       ctx.log.debug(`${what}: HTTP ${res.status}`);
       return true;
     }
-    ctx.log.warning(`${what}: ${displayUrl(req.url)} answered HTTP ${res.status}`);
+    ctx.log.warning(`${what}: ${req.remote ?? "server"} ${displayUrl(req.url)} answered HTTP ${res.status}`);
   } catch (e) {
     ctx.log.warning(`${what}: ${errorMessage(e)}`);
   }

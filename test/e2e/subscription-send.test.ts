@@ -118,7 +118,7 @@ test("retries: a connection reset is retried too; three failures → exit 1 with
     portal.fail("heartbeat", 3, 502);
     const bad = await runBundle(["send-heartbeat"], { dir, env: portal.env });
     assert.is(bad.code, 1);
-    assert.match(bad.stderr, /ns-plug: send-heartbeat: http:\/\/127\.0\.0\.1:\d+\/api\/machine\/heartbeats\/store answered HTTP 502\n$/);
+    assert.match(bad.stderr, /ns-plug: send-heartbeat: portal http:\/\/127\.0\.0\.1:\d+\/api\/machine\/heartbeats\/store answered HTTP 502\n$/);
     assert.is(portal.byRoute("heartbeat").length, 2 + 3);
     assert.is(portal.stored.heartbeats.length, 1);
   } finally {
