@@ -20,7 +20,7 @@ const RFC3339 =
 /**
  * RFC 3339 → epoch milliseconds, or undefined when unparseable. Written out
  * because Date.parse is lenient in implementation-defined ways and Go
- * prints up to nine fractional digits (nanoseconds), which are truncated here.
+ * prints up to nine fractional digits (nanoseconds).
  */
 export function parseRfc3339(text: string): number | undefined {
   const m = RFC3339.exec(text);
@@ -36,7 +36,8 @@ export function parseRfc3339(text: string): number | undefined {
   // Date.UTC maps years 0–99 to 1900–1999; setUTCFullYear does not. A leap second counts as :59.
   const date = new Date(Date.UTC(2000, mo - 1, d, h, mi, Math.min(s, 59)));
   date.setUTCFullYear(y, mo - 1, d);
-  const ms = Number((m[7] ?? "0").padEnd(3, "0").slice(0, 3));
+  // Rounded up to the millisecond: compared with an integer `now`, "later than now" stays exact.
+  const ms = Math.ceil(Number((m[7] ?? "0").padEnd(9, "0")) / 1e6);
   const offsetMs = m[8] ? 0 : (m[9] === "-" ? -1 : 1) * (oh * 60 + om) * 60_000;
   return date.getTime() + ms - offsetMs;
 }

@@ -5,7 +5,7 @@
  */
 import type { Ctx } from "../platform/context";
 import { listenHttp } from "../platform/http-server";
-import { answerRequest } from "./webhook";
+import { answerRequest, type WebhookResult } from "./webhook";
 import { postLegacyAlert } from "./deliver";
 import { createDeliveryQueue, type Timers } from "./queue";
 import { watchConfig } from "./registration";
@@ -45,10 +45,8 @@ export async function startAlertProxy(ctx: Ctx, listen: { host: string; port: nu
     handle(req) {
       const r = answerRequest(req, ctx.clock.now().getTime());
       if (r.refused) ctx.log.info(`webhook refused (400): ${r.refused}`);
+      if (ctx.log.enabled("debug") && (r.alerts.length || r.ignored.length)) ctx.log.debug(describeWebhook(r));
       if (r.alerts.length === 0) return r.answer;
-      if (ctx.log.enabled("debug")) {
-        ctx.log.debug(`webhook: ${r.alerts.map((a) => `${a.alertId} ${a.status}`).join(", ")}; ${r.ignored} ignored`);
-      }
       void config.current().then((reg) => {
         if (!reg) ctx.log.debug(`not registered: ${r.alerts.length} alert(s) dropped`);
         else for (const a of r.alerts) queue.push(a);
@@ -68,4 +66,10 @@ export async function startAlertProxy(ctx: Ctx, listen: { host: string; port: nu
       await closed;
     },
   };
+}
+
+function describeWebhook(r: WebhookResult): string {
+  const forward = r.alerts.map((a) => `${a.alertId} ${a.status}`).join(", ") || "nothing";
+  const names = r.ignored.slice(0, 10).join(", ") + (r.ignored.length > 10 ? ", …" : "");
+  return `webhook: forward ${forward}; ignore ${r.ignored.length}${r.ignored.length ? ` (${names})` : ""}`;
 }

@@ -11,8 +11,8 @@ export interface WebhookResult {
   answer: ServerAnswer;
   /** Legacy alerts to forward, in body order. */
   alerts: LegacyAlert[];
-  /** Alerts in the body that map to nothing (unknown name, other path, HA resolution). */
-  ignored: number;
+  /** alertname of each alert that maps to nothing (unknown name, other path, HA resolution), for the debug log. */
+  ignored: string[];
   /** Why the request was refused (400), for the log. */
   refused?: string;
 }
@@ -20,14 +20,16 @@ export interface WebhookResult {
 const OK: ServerAnswer = { status: 200, body: '{"status":"success"}\n', contentType: "application/json" };
 
 export function answerRequest(req: Pick<ServerRequest, "method" | "body">, nowMs: number): WebhookResult {
-  if (req.method === "GET" || req.method === "HEAD") return { answer: { status: 200, body: "ok\n" }, alerts: [], ignored: 0 };
-  if (req.method !== "POST") return { answer: { status: 405, body: "use POST\n" }, alerts: [], ignored: 0 };
+  if (req.method === "GET" || req.method === "HEAD") return { answer: { status: 200, body: "ok\n" }, alerts: [], ignored: [] };
+  if (req.method !== "POST") return { answer: { status: 405, body: "use POST\n" }, alerts: [], ignored: [] };
   const parsed = parseWebhookBody(req.body);
-  if (!parsed.ok) return { answer: { status: 400, body: `${parsed.reason}\n` }, alerts: [], ignored: 0, refused: parsed.reason };
+  if (!parsed.ok) return { answer: { status: 400, body: `${parsed.reason}\n` }, alerts: [], ignored: [], refused: parsed.reason };
   const alerts: LegacyAlert[] = [];
+  const ignored: string[] = [];
   for (const a of parsed.alerts) {
     const legacy = mapAlert(a, nowMs);
     if (legacy) alerts.push(legacy);
+    else ignored.push(String(a.labels.alertname ?? "?").slice(0, 64));
   }
-  return { answer: OK, alerts, ignored: parsed.alerts.length - alerts.length };
+  return { answer: OK, alerts, ignored };
 }
