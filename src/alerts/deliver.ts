@@ -3,14 +3,17 @@
  * `Authorization: token <secret>`, body {"lk", "alert_id", "status"}.
  * Retries are the queue's business: this makes exactly one request.
  */
-import type { Http } from "../platform/http";
-import { errorMessage } from "../platform/errors";
+import type { JsonPoster } from "../platform/http-post";
+import { describeFault } from "../platform/http";
 import type { LegacyAlert } from "./map";
 import type { SendOutcome } from "./queue";
 import type { Registration } from "./registration";
 
+/** A hung portal counts as a failure and is retried; it never holds the id for long. */
+const ATTEMPT_TIMEOUT_MS = 15_000;
+
 export async function postLegacyAlert(
-  http: Http,
+  poster: JsonPoster,
   reg: Registration | undefined,
   alert: LegacyAlert,
   signal: AbortSignal,
@@ -18,23 +21,15 @@ export async function postLegacyAlert(
   // Unregistered since the alert was queued: nothing to deliver it to.
   if (!reg) return "discarded";
   try {
-    const res = await http.request({
-      method: "POST",
+    const status = await poster.post({
       url: reg.storeUrl,
-      auth: { token: reg.secret },
+      token: reg.secret,
       json: { lk: reg.lk, alert_id: alert.alertId, status: alert.status },
-      timeoutMs: 10_000,
-      // A hung portal counts as a failure and is retried, it never holds the id forever.
-      deadlineMs: 15_000,
+      timeoutMs: ATTEMPT_TIMEOUT_MS,
       signal,
-      // A POST must not silently become a GET elsewhere: a redirect is a failure.
-      redirects: { max: 0, keepAuth: false },
-      retries: 0,
-      remote: "portal",
     });
-    await res.dump();
-    return res.status >= 200 && res.status < 300 ? "delivered" : { error: `portal answered HTTP ${res.status}` };
+    return status >= 200 && status < 300 ? "delivered" : { error: `portal answered HTTP ${status}` };
   } catch (e) {
-    return { error: errorMessage(e) };
+    return { error: describeFault(e) };
   }
 }

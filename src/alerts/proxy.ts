@@ -5,6 +5,7 @@
  */
 import type { Ctx } from "../platform/context";
 import { listenHttp } from "../platform/http-server";
+import { createJsonPoster } from "../platform/http-post";
 import { answerRequest, type WebhookResult } from "./webhook";
 import { postLegacyAlert } from "./deliver";
 import { createDeliveryQueue, type Timers } from "./queue";
@@ -31,8 +32,10 @@ export async function startAlertProxy(ctx: Ctx, listen: { host: string; port: nu
   ctx.log.setLevel("warning"); // SPEC default, until the config says otherwise
   const config = watchConfig(ctx, (c) => ctx.log.setLevel(c.alertProxyLoglevel));
   await config.current();
+  // Not ctx.http: see platform/http-post.ts (undici's memory cost in a resident process).
+  const poster = createJsonPoster();
   const queue = createDeliveryQueue({
-    send: async (alert, signal) => postLegacyAlert(ctx.http, await config.current(), alert, signal),
+    send: async (alert, signal) => postLegacyAlert(poster, await config.current(), alert, signal),
     timers: realTimers,
     random: ctx.clock.random,
     log: ctx.log,
@@ -63,6 +66,7 @@ export async function startAlertProxy(ctx: Ctx, listen: { host: string; port: nu
       const closed = server.close();
       await queue.drain(graceMs);
       server.closeAll();
+      poster.close();
       await closed;
     },
   };

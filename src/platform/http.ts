@@ -29,8 +29,6 @@ export interface HttpRequest {
   bodyTimeoutMs?: number;
   /** Hard limit for the whole exchange, body included (default none). */
   deadlineMs?: number;
-  /** Abort the exchange from outside (e.g. a daemon giving up on shutdown). */
-  signal?: AbortSignal;
   /** Follow redirects (default 5, credentials only to the same origin); keepAuth = curl --location-trusted. */
   redirects?: { max: number; keepAuth: boolean };
   /** Extra attempts on transient faults (no answer, 5xx, 429) with exponential backoff and full jitter. */
@@ -164,7 +162,7 @@ export function createHttp(deps: HttpDeps): Http {
       dispatcher,
       headersTimeout: timeout,
       bodyTimeout: req.bodyTimeoutMs ?? 60_000,
-      signal: abortSignal(req),
+      signal: req.deadlineMs ? AbortSignal.timeout(req.deadlineMs) : undefined,
     });
     return res;
   }
@@ -232,19 +230,6 @@ export function createHttp(deps: HttpDeps): Http {
       agents.clear();
     },
   };
-}
-
-/** The caller's signal and the deadline, whichever fires first (AbortSignal.any needs Node 20). */
-function abortSignal(req: HttpRequest): AbortSignal | undefined {
-  const deadline = req.deadlineMs ? AbortSignal.timeout(req.deadlineMs) : undefined;
-  if (!req.signal || !deadline) return req.signal ?? deadline;
-  const both = new AbortController();
-  const abort = () => both.abort();
-  for (const s of [req.signal, deadline]) {
-    if (s.aborted) both.abort();
-    else s.addEventListener("abort", abort, { once: true });
-  }
-  return both.signal;
 }
 
 function lower(h: Record<string, string>): Record<string, string> {

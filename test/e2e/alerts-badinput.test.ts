@@ -1,7 +1,8 @@
 /**
- * A corpus of bad (and borderline) bodies against the running proxy: each
- * gets its status code, and the process keeps serving: a health check after
- * every body, a real webhook forwarded at the end, the same pid throughout.
+ * A corpus of bad (and borderline) bodies against the running proxy, started
+ * with the init script's heap cap: each gets its status code, and the process
+ * keeps serving: a health check after every body, a real webhook forwarded at
+ * the end, the same pid throughout.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -14,6 +15,11 @@ const MiB = 1024 * 1024;
 const enc = (s: string) => Buffer.from(s, "utf8");
 const alert = (labels: unknown, extra: Record<string, unknown> = {}) => JSON.stringify({ alerts: [{ labels, ...extra }] });
 const padTo = (json: string, size: number) => enc(json + " ".repeat(size - Buffer.byteLength(json)));
+/** pre + item,item,… + post, as close to 1 MiB as fits. */
+const fill = (pre: string, item: string, post: string) => {
+  const n = Math.floor((MiB - pre.length - post.length) / (item.length + 1));
+  return enc(pre + Array(n).fill(item).join(",") + post);
+};
 
 interface Case {
   name: string;
@@ -64,10 +70,19 @@ const CORPUS: Case[] = [
   // Valid but odd: accepted (200), nothing crashes
   { name: "exactly 1 MiB, valid", body: padTo('{"alerts":[]}', MiB), status: 200 },
   { name: "huge label value (900 KB interface)", body: enc(alert({ alertname: "WanDown", interface: "x".repeat(900_000) })), status: 200 },
-  { name: "50 000 labels", body: enc(alert(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`l${i}`, "v"])))), status: 200 },
-  { name: "annotations nested 200 000 deep", body: enc(`{"alerts":[{"labels":{},"annotations":${"[".repeat(200_000)}${"]".repeat(200_000)}}]}`), status: 200 },
+  { name: "50 000 labels", body: enc(alert(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`l${i}`, "v"])))), status: 400 },
+  { name: "one alert with 90 000 bad labels", body: enc(alert(Object.fromEntries(Array.from({ length: 90_000 }, (_, i) => [`k${i}`, 1])))), status: 400 },
+  { name: "annotations nested 200 000 deep", body: enc(`{"alerts":[{"labels":{},"annotations":${"[".repeat(200_000)}${"]".repeat(200_000)}}]}`), status: 400 },
+  // Memory bombs: 1 MiB that would expand into far more heap than the proxy is given (init.d heap cap)
+  { name: "1 MiB of bad alerts (80 000 zod failures)", body: fill("[", '{"labels":1}', "]"), status: 400 },
+  { name: "1 MiB of empty objects (350 000)", body: fill("[", "{}", "]"), status: 400 },
+  { name: "1 MiB of valid empty alerts (75 000)", body: fill("[", '{"labels":{}}', "]"), status: 400 },
+  { name: "1 MiB of nesting", body: enc("[".repeat(MiB / 2 - 1) + "]".repeat(MiB / 2 - 1)), status: 400 },
+  { name: "1 MiB of repeated labels (one key)", body: fill('{"alerts":[{"labels":{', '"a":"b"', "}}]}"), status: 200 },
+  { name: "1 MiB of short strings", body: fill("[", '"ab"', "]"), status: 400 },
   { name: "junk in every unknown field", body: enc(JSON.stringify({ alerts: [{ labels: {}, annotations: [1, { a: [null, true] }], startsAt: 5, fingerprint: {} }], version: [], groupKey: null })), status: 200 },
-  { name: "70 000 empty alerts", body: enc(JSON.stringify({ alerts: Array.from({ length: 70_000 }, () => ({ labels: {} })) })), status: 200 },
+  { name: "4 000 empty alerts", body: enc(JSON.stringify({ alerts: Array.from({ length: 4_000 }, () => ({ labels: {} })) })), status: 200 },
+  { name: "20 000 empty alerts (too many objects)", body: enc(JSON.stringify({ alerts: Array.from({ length: 20_000 }, () => ({ labels: {} })) })), status: 400 },
   { name: "NUL and escapes in labels", body: enc(alert({ alertname: "WanDown", interface: "wan\u0000\n\ud800" })), status: 200 },
   { name: "__proto__ and constructor labels", body: enc('{"alerts":[{"labels":{"__proto__":{"alertname":"WanDown"},"constructor":"x","alertname":"toString"}}]}'), status: 200 },
   { name: "UTF-8 BOM before valid JSON", body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), enc('{"alerts":[]}')]), status: 200 },

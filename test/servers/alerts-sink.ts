@@ -2,11 +2,20 @@
  * Test side of the alert proxy: a recording portal sink for
  * POST <alerts_url>alerts/store, and a launcher for the proxy bundle.
  */
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import type { ServerResponse } from "node:http";
+import { join } from "node:path";
 import { startServer, sendJson, type RecordedRequest, type TestServer } from "../helpers/servers";
-import { startBundle } from "../helpers/bundle";
+import { BUNDLE, REPO, bundleEnv } from "../helpers/bundle";
 import type { TestDir } from "../helpers/testdir";
+
+/** The node flags procd starts the proxy with (init.d/ns-plug-alert-proxy): tests run it the same way. */
+export function initdNodeFlags(): string[] {
+  const m = /^NODE_FLAGS="([^"]*)"/m.exec(readFileSync(join(REPO, "init.d", "ns-plug-alert-proxy"), "utf8"));
+  if (!m) throw new Error("init.d/ns-plug-alert-proxy: no NODE_FLAGS line");
+  return m[1]!.split(/\s+/).filter(Boolean);
+}
 
 /** up: 200; down: alternately drop the connection and answer 503; hang: never answer (until release()). */
 export type SinkMode = "up" | "down" | "hang";
@@ -105,9 +114,16 @@ export interface RunningProxy {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Start the bundle as ns-plug-alert-proxy on a free loopback port; resolves once it listens. */
+/**
+ * Start the bundle as procd does (node with the init script's flags, through a
+ * link named ns-plug-alert-proxy) on a free loopback port; resolves once it listens.
+ */
 export async function startProxy(dir: TestDir, args: string[] = ["--listen", "127.0.0.1:0"]): Promise<RunningProxy> {
-  const child = startBundle(args, { dir, as: "ns-plug-alert-proxy" });
+  const links = join(dir.root, ".standins", "links");
+  const link = join(links, "ns-plug-alert-proxy");
+  mkdirSync(links, { recursive: true });
+  if (!existsSync(link)) symlinkSync(BUNDLE, link);
+  const child = spawn(process.execPath, [...initdNodeFlags(), link, ...args], { env: bundleEnv({ dir }), stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const errWaiters: Array<() => void> = [];

@@ -59,7 +59,7 @@ test("that command line runs: node takes the flags, the link name starts the pro
     mkdirSync(dir.path("/usr/sbin"), { recursive: true });
     symlinkSync(BUNDLE, dir.path("/usr/sbin/ns-plug-alert-proxy"));
     const argv = words.slice(1, -1).concat(dir.path("/usr/sbin/ns-plug-alert-proxy"), "--listen", "127.0.0.1:0");
-    const env = { ...process.env, NS_PLUG_ROOT: dir.root };
+    const env: Record<string, string | undefined> = { ...process.env, NS_PLUG_ROOT: dir.root };
     delete env.NODE_OPTIONS;
     const child = spawn(process.execPath, argv, { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

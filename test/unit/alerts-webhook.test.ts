@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { answerRequest } from "../../src/alerts/webhook";
-import { parseWebhookBody } from "../../src/alerts/schema";
+import { MAX_CONTAINERS, MAX_LABELS, parseWebhookBody } from "../../src/alerts/schema";
 
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const post = (body: string | Uint8Array) =>
@@ -109,6 +109,27 @@ test("a __proto__ label changes nothing", () => {
   assert.is(({} as Record<string, unknown>).alertname, undefined);
   const r2 = post('[{"labels":{"__proto__":"x","alertname":"StorageStatus"}}]');
   assert.equal(r2.alerts, [{ alertId: "storage:status", status: "FAILURE" }]);
+});
+
+test("resource bounds: up to MAX_LABELS labels and MAX_CONTAINERS objects/arrays pass, one more is refused", () => {
+  const labels = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`l${i}`, "v"]));
+  assert.is(post(JSON.stringify([{ labels: labels(MAX_LABELS) }])).answer.status, 200);
+  const many = post(JSON.stringify([{ labels: labels(MAX_LABELS + 1) }]));
+  assert.is(many.answer.status, 400);
+  assert.match(many.answer.body ?? "", /0\.labels: more than 256 labels/);
+  // Each alert is 2 containers ({ and {); the array itself is 1.
+  const alerts = (n: number) => JSON.stringify(Array.from({ length: n }, () => ({ labels: {} })));
+  const fit = Math.floor((MAX_CONTAINERS - 1) / 2);
+  assert.is(post(alerts(fit)).answer.status, 200);
+  const big = post(alerts(fit + 1));
+  assert.is(big.answer.status, 400);
+  assert.match(big.answer.body ?? "", /more than 10000 JSON objects and arrays/);
+});
+
+test("only the first bad alert is reported (no issue per element)", () => {
+  const r = post(JSON.stringify([{ labels: {} }, { labels: 1 }, { labels: 2 }]));
+  assert.is(r.answer.status, 400);
+  assert.match(r.answer.body ?? "", /^not an Alertmanager webhook: 1\.labels: expected record\n$/);
 });
 
 test.run();
