@@ -30,7 +30,9 @@ type Send = (url: URL, opts: RequestOptions, cb: (res: IncomingMessage) => void)
 
 export function createJsonPoster(): JsonPoster {
   // Keep-alive: a burst of alerts reuses a few connections instead of one handshake each.
-  const http = { agent: new HttpAgent({ keepAlive: true, maxSockets: 8, timeout: 30_000 }), send: httpRequest as Send };
+  // At most 16 at once: the queue sends one request per alert id, so this bounds
+  // what a flood of distinct ids can open towards the portal.
+  const http = { agent: new HttpAgent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 30_000 }), send: httpRequest as Send };
   // node:https (TLS, OpenSSL state) is loaded on the first https URL only: an http-only proxy never pays for it.
   let https: { agent: HttpsAgent; send: Send } | undefined;
   const client = (protocol: string) => {
@@ -38,7 +40,7 @@ export function createJsonPoster(): JsonPoster {
     if (protocol !== "https:") return undefined;
     if (!https) {
       const mod = require("node:https") as typeof import("node:https");
-      https = { agent: new mod.Agent({ keepAlive: true, maxSockets: 8, timeout: 30_000 }), send: mod.request as Send };
+      https = { agent: new mod.Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: 30_000 }), send: mod.request as Send };
     }
     return https;
   };

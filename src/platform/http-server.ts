@@ -93,7 +93,7 @@ export async function listenHttp(opts: HttpServerOptions): Promise<HttpServer> {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
-  server.maxConnections = 256;
+  server.maxConnections = 64; // each may buffer up to maxBodyBytes
   server.on("clientError", (_err: Error, socket: Socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();
