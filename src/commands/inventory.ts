@@ -1,7 +1,11 @@
+/** `inventory`: print the inventory JSON (SPEC §3.4) on one line. Works registered or not. */
 import type { Ctx } from "../platform/context";
-import { NotImplementedError } from "../platform/errors";
+import { collectInventory } from "../inventory";
+import { parse, program } from "./cli";
 
-// Placeholder until its issue lands: says so and exits 70.
-export async function run(_ctx: Ctx, _args: string[]): Promise<number> {
-  throw new NotImplementedError("inventory");
+export async function run(ctx: Ctx, args: string[]): Promise<number> {
+  const cmd = program(ctx, "inventory", "Print the inventory JSON (facts from /proc, /sys, UCI and facts.d plugins)");
+  if (!(await parse(cmd, args))) return 0;
+  ctx.print(JSON.stringify(await collectInventory(ctx)) + "\n");
+  return 0;
 }

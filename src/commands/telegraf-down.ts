@@ -1,7 +1,13 @@
 import type { Ctx } from "../platform/context";
-import { NotImplementedError } from "../platform/errors";
+import { TELEGRAF_CONTROLLER_CONF } from "../controller/paths";
+import { parse, program } from "./cli";
 
-// Placeholder until its issue lands: says so and exits 70.
-export async function run(_ctx: Ctx, _args: string[]): Promise<number> {
-  throw new NotImplementedError("telegraf-down");
+/** `ns-controller-telegraf-down`: OpenVPN down hook: stop exporting metrics to a controller we left. */
+export async function run(ctx: Ctx, args: string[]): Promise<number> {
+  const cmd = program(ctx, "ns-controller-telegraf-down", "Remove the controller's telegraf output (OpenVPN down).")
+    .allowExcessArguments(true)
+    .allowUnknownOption(true);
+  if (!(await parse(cmd, args))) return 0;
+  await ctx.fs.remove(TELEGRAF_CONTROLLER_CONF);
+  return 0;
 }

@@ -1,7 +1,14 @@
+/**
+ * `unregister` (SPEC §3.3): release the key at the portal (best effort),
+ * clear the subscription, run the unregister hooks. Not registered → 0.
+ */
 import type { Ctx } from "../platform/context";
-import { NotImplementedError } from "../platform/errors";
+import { unregisterUnit } from "../portal";
+import { parse, program } from "./cli";
 
-// Placeholder until its issue lands: says so and exits 70.
-export async function run(_ctx: Ctx, _args: string[]): Promise<number> {
-  throw new NotImplementedError("unregister");
+export async function run(ctx: Ctx, args: string[]): Promise<number> {
+  const cmd = program(ctx, "unregister", "Release the subscription and clear its settings");
+  if (!(await parse(cmd, args))) return 0;
+  await unregisterUnit(ctx);
+  return 0;
 }

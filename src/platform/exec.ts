@@ -20,6 +20,14 @@ export interface ExecOptions {
   stdout?: "capture" | Writable;
   /** Stop capturing beyond this many bytes (default 16 MiB). */
   maxOutput?: number;
+  /** Kill the child (SIGTERM) when aborted, e.g. from ctx.onTerminate before removing its files. */
+  signal?: AbortSignal;
+  /**
+   * Run the child in its own process group and signal the whole group on
+   * timeout. For third-party scripts (hooks, facts.d plugins): a shell
+   * killed alone leaves its `sleep` holding our pipes open until it ends.
+   */
+  processGroup?: boolean;
 }
 
 export interface ExecResult {
@@ -71,7 +79,19 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
         env,
         cwd: opts.cwd,
         stdio: [stdinKind, stdoutKind, "pipe", ...fds.map(() => "pipe" as const)],
+        detached: opts.processGroup === true,
       });
+      const kill = (sig: NodeJS.Signals) => {
+        if (opts.processGroup && child.pid !== undefined) {
+          try {
+            process.kill(-child.pid, sig);
+            return;
+          } catch {
+            /* group already gone: fall back to the child itself */
+          }
+        }
+        child.kill(sig);
+      };
       const max = opts.maxOutput ?? 16 * 1024 * 1024;
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -83,8 +103,8 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
         opts.timeoutMs !== undefined
           ? setTimeout(() => {
               timedOut = true;
-              child.kill("SIGTERM");
-              killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
+              kill("SIGTERM");
+              killTimer = setTimeout(() => kill("SIGKILL"), 2000);
             }, opts.timeoutMs)
           : undefined;
 
@@ -113,12 +133,17 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
         if (typeof input === "string" || input instanceof Uint8Array) child.stdin!.end(input);
         else input.pipe(child.stdin!);
       }
+      const onAbort = () => kill("SIGTERM");
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener("abort", onAbort, { once: true });
       child.on("error", (e) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
         reject(e);
       });
       child.on("close", (code, signal) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
         if (killTimer) clearTimeout(killTimer);
         const stdoutBytes = Buffer.concat(out);
         resolve({

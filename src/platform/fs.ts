@@ -6,6 +6,15 @@ import type { Readable, Writable } from "node:stream";
 
 export type { Readable, Writable };
 
+/** Free space of the filesystem holding a path, in bytes (statfs(2)). */
+export interface FsSpace {
+  totalBytes: number;
+  /** Free for unprivileged users (what `df` shows as Available). */
+  availableBytes: number;
+  /** Total minus free blocks (what `df` shows as Used). */
+  usedBytes: number;
+}
+
 export interface FileInfo {
   mode: number; // permission bits only
   uid: number;
@@ -30,6 +39,8 @@ export interface Fs {
   remove(p: string): Promise<void>;
   removeTree(p: string): Promise<void>;
   stat(p: string): Promise<FileInfo | undefined>;
+  /** Space of the filesystem holding `p`; undefined when `p` is missing or statfs is unavailable (Node < 18.15). */
+  statfs(p: string): Promise<FsSpace | undefined>;
   list(dir: string): Promise<string[]>;
   mkdirp(p: string, mode?: number): Promise<void>;
   chmod(p: string, mode: number): Promise<void>;
@@ -110,6 +121,21 @@ export function createFs(resolve: (abs: string) => string): Fs {
           isFile: s.isFile(),
           isDirectory: s.isDirectory(),
           mtimeMs: s.mtimeMs,
+        };
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+    async statfs(p) {
+      const statfs = (fsp as { statfs?: typeof fsp.statfs }).statfs;
+      if (!statfs) return undefined;
+      try {
+        const s = await statfs(resolve(p));
+        return {
+          totalBytes: s.blocks * s.bsize,
+          availableBytes: s.bavail * s.bsize,
+          usedBytes: (s.blocks - s.bfree) * s.bsize,
         };
       } catch (e) {
         if (isNotFound(e)) return undefined;

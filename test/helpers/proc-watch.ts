@@ -38,6 +38,9 @@ export function watchDescendants(rootPid: number, secrets: string[], everyMs = 2
       return;
     }
     const parents = new Map(pids.map((p) => [p, parentOf(p)]));
+    // Between fork and exec a child still shows its parent's argv. When the root's own argv
+    // holds a secret by design (`register <type> <secret>`), that window is not a leak.
+    const rootCmdline = read(`/proc/${rootPid}/cmdline`);
     const isDescendant = (pid: string) => {
       for (let p: string | undefined = parents.get(pid), n = 0; p && n < 64; p = parents.get(p), n++) {
         if (p === String(rootPid)) return true;
@@ -49,6 +52,7 @@ export function watchDescendants(rootPid: number, secrets: string[], everyMs = 2
       const cmdline = read(`/proc/${pid}/cmdline`);
       const environ = read(`/proc/${pid}/environ`);
       const argv0 = cmdline.split("\0")[0] ?? "?";
+      if (cmdline !== "" && cmdline === rootCmdline && parents.get(pid) === String(rootPid)) continue;
       seen.set(`${pid}:${argv0}`, argv0);
       for (const s of secrets) {
         if (cmdline.includes(s)) hits.add(`${pid} ${argv0}: argv carries a secret`);

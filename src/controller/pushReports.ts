@@ -1,0 +1,50 @@
+/**
+ * ns-push-reports (cron, every 15 min, SPEC §3.7): post each ns.controller
+ * dump to the controller's ingest API. dump-nsplug-config goes first (the
+ * controller creates the unit's report record from it); one failure is
+ * logged and the rest still go.
+ */
+import type { Ctx } from "../platform/context";
+import { ConfigError, errorMessage } from "../platform/errors";
+import { readNsPlugConfig } from "../config";
+import { ingestTarget, postIngest } from "./ingest";
+import { callNsController, hasNsController } from "./nsController";
+import { unitName } from "./unitInfo";
+
+export const REPORTS = [
+  "dump-nsplug-config",
+  "dump-ovpn-config",
+  "dump-wan-config",
+  "dump-ts-malware",
+  "dump-ts-attacks",
+  "dump-mwan-events",
+  "dump-dpi-stats",
+  "dump-ovpn-connections",
+] as const;
+
+/** Exit code: 0 all sent; 1 some failed; 1/2/3 server/unit_id/token missing (like the original). */
+export async function pushReports(ctx: Ctx): Promise<number> {
+  const { config } = await readNsPlugConfig(ctx);
+  if (!config.server) throw new ConfigError("ns-push-reports: server is not set", 1);
+  if (!config.unitId) throw new ConfigError("ns-push-reports: unit_id is not set", 2);
+  if (!config.token) throw new ConfigError("ns-push-reports: token is not set", 3);
+  const target = ingestTarget(config);
+  if (!target) throw new ConfigError("ns-push-reports: server is not an http(s) URL", 1);
+  const haveDumps = await hasNsController(ctx);
+  if (!haveDumps) ctx.log.warning("/usr/libexec/rpcd/ns.controller not installed: sending dump-nsplug-config only");
+  let failed = 0;
+  for (const name of REPORTS) {
+    try {
+      let body: unknown;
+      if (haveDumps) body = await callNsController(ctx, name);
+      else if (name === "dump-nsplug-config") body = { name: await unitName(ctx, config) };
+      else continue;
+      await postIngest(ctx, target, name, body);
+      ctx.log.debug(`sent ${name}`);
+    } catch (e) {
+      failed++;
+      ctx.log.warning(`${name}: ${errorMessage(e)}`);
+    }
+  }
+  return failed ? 1 : 0;
+}

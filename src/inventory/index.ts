@@ -1,0 +1,3 @@
+/** The inventory feature's public face: what commands and the portal use. */
+export { collectInventory, type Inventory } from "./collect";
+export { FACTS_DIR } from "./facts";

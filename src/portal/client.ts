@@ -1,0 +1,146 @@
+/**
+ * The portal's sends (SPEC §3.3, §3.4): heartbeat, inventory, freekey and
+ * the enterprise /proxy/* dual-sends. Each builds its request from a
+ * Registration and checks the answer; none touches UCI. (Lookup: lookup.ts.)
+ */
+import type { Ctx } from "../platform/context";
+import { errorMessage } from "../platform/errors";
+import { displayUrl, type HttpRequest } from "../platform/http";
+import { apiEndpoint, portalBase, portalUrls, type PortalType } from "./urls";
+
+/** What a registered unit knows about its portal (from UCI). */
+export interface Registration {
+  type: PortalType | undefined;
+  systemId: string;
+  secret: string;
+  apiUrl?: string;
+  alertsUrl?: string;
+  inventoryUrl?: string;
+}
+
+/** Heartbeat/inventory: 3 attempts with jittered backoff, each bounded, ≈ 180 s at worst (SPEC §3.4). */
+const SEND = { retries: 2, timeoutMs: 30_000, deadlineMs: 58_000 } as const;
+const ACCEPT = { accept: "application/json" };
+
+const ok = (status: number) => status >= 200 && status < 300;
+
+/** The enterprise collector URL (…/proxy/<path>), following NS_PLUG_ENTERPRISE_PORTAL. */
+export function proxyUrl(ctx: Ctx, path: string): string {
+  return `${portalUrls("enterprise", portalBase("enterprise", ctx.env)).proxyUrl}${path.replace(/^\/+/, "")}`;
+}
+
+/** Best effort: a failure is logged at warning level and never changes the caller's outcome. */
+async function bestEffort(ctx: Ctx, what: string, req: HttpRequest): Promise<boolean> {
+  try {
+    const res = await ctx.http.request(req);
+    await res.dump();
+    if (ok(res.status)) {
+      ctx.log.debug(`${what}: HTTP ${res.status}`);
+      return true;
+    }
+    ctx.log.warning(`${what}: ${displayUrl(req.url)} answered HTTP ${res.status}`);
+  } catch (e) {
+    ctx.log.warning(`${what}: ${errorMessage(e)}`);
+  }
+  return false;
+}
+
+/** One POST that must succeed; returns an error message instead of throwing. */
+async function mustPost(ctx: Ctx, req: HttpRequest): Promise<string | undefined> {
+  try {
+    const res = await ctx.http.request(req);
+    await res.dump();
+    return ok(res.status) ? undefined : `${displayUrl(req.url)} answered HTTP ${res.status}`;
+  } catch (e) {
+    return errorMessage(e);
+  }
+}
+
+const basic = (r: Registration) => ({ basic: { user: r.systemId, password: r.secret } });
+
+/**
+ * `POST <alerts_url>heartbeats/store`; enterprise also tells the new
+ * collector (/proxy/heartbeat), best effort. Returns an error message, or
+ * undefined on success.
+ */
+export async function postHeartbeat(ctx: Ctx, reg: Registration): Promise<string | undefined> {
+  if (!reg.alertsUrl) return "alerts_url is not set";
+  const err = await mustPost(ctx, {
+    method: "POST",
+    url: apiEndpoint(reg.alertsUrl, "heartbeats/store"),
+    auth: { token: reg.secret },
+    json: { lk: reg.systemId },
+    headers: ACCEPT,
+    ...SEND,
+    remote: "portal",
+  });
+  if (reg.type === "enterprise") {
+    await bestEffort(ctx, "heartbeat to /proxy/heartbeat", {
+      method: "POST",
+      url: proxyUrl(ctx, "heartbeat"),
+      auth: basic(reg),
+      json: { lk: reg.systemId },
+      headers: ACCEPT,
+      ...SEND,
+      remote: "portal proxy",
+    });
+  }
+  return err;
+}
+
+/**
+ * `POST <inventory_url>` `{"data": {"lk", "data": inventory}}`. Enterprise
+ * also refreshes `<api_url>systems/info` (the portal updates the unit's
+ * last-seen date on it) and sends the inventory to /proxy/inventory, both
+ * best effort. Returns an error message, or undefined on success.
+ */
+export async function postInventory(ctx: Ctx, reg: Registration, inventory: unknown): Promise<string | undefined> {
+  if (!reg.inventoryUrl) return "inventory_url is not set";
+  const err = await mustPost(ctx, {
+    method: "POST",
+    url: reg.inventoryUrl,
+    auth: { token: reg.secret },
+    json: { data: { lk: reg.systemId, data: inventory } },
+    headers: ACCEPT,
+    ...SEND,
+    remote: "portal",
+  });
+  if (reg.type === "enterprise") {
+    if (reg.apiUrl) {
+      await bestEffort(ctx, "systems/info refresh", {
+        method: "POST",
+        url: apiEndpoint(reg.apiUrl, "systems/info"),
+        json: { secret: reg.secret },
+        headers: ACCEPT,
+        ...SEND,
+        remote: "portal",
+      });
+    }
+    await bestEffort(ctx, "inventory to /proxy/inventory", {
+      method: "POST",
+      url: proxyUrl(ctx, "inventory"),
+      auth: basic(reg),
+      json: inventory,
+      headers: ACCEPT,
+      ...SEND,
+      remote: "portal proxy",
+    });
+  }
+  return err;
+}
+
+/** `POST <api_url>Utils/freekey` `{"lk", "secret"}`: releases the key. Failure is logged, not fatal. */
+export async function freeKey(ctx: Ctx, reg: Registration): Promise<boolean> {
+  if (!reg.apiUrl) {
+    ctx.log.warning("unregister: api_url is not set: the portal was not told");
+    return false;
+  }
+  return bestEffort(ctx, "unregister: freekey", {
+    method: "POST",
+    url: apiEndpoint(reg.apiUrl, "Utils/freekey"),
+    json: { lk: reg.systemId, secret: reg.secret },
+    headers: ACCEPT,
+    ...SEND,
+    remote: "portal",
+  });
+}
