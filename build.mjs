@@ -1,6 +1,6 @@
 // Build: one minified file for Node >= 18, plus the generated rpcd sh fronts.
 import { build } from "esbuild";
-import { chmodSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { builtinModules } from "node:module";
 
 const out = "dist/ns-plug.js";
@@ -50,11 +50,15 @@ const result = await build({
   format: "cjs",
   minify: true,
   legalComments: "none",
-  banner: { js: "#!/usr/bin/env node" },
   metafile: true,
+  write: false,
   logLevel: "warning",
   plugins: [lazyPlugin],
 });
+// The file on disk: shebang, the loader (build/loader.cjs), the program as a string.
+const program = result.outputFiles.find((f) => f.path.endsWith(".js")).text;
+const loader = readFileSync("build/loader.cjs", "utf8");
+writeFileSync(out, `#!/usr/bin/env node\n${loader}\nnsPlugLoad(${JSON.stringify(program)});\n`);
 chmodSync(out, 0o755);
 
 // The bundle must stand alone on the router: no require() of anything but Node built-ins.
