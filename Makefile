@@ -96,7 +96,7 @@ $(eval $(call BuildPackage,ns-plug))
 else
 # ---------------------------------------------------------------- developer Makefile
 
-SRC := $(shell find src -name '*.ts') $(wildcard scripts/*.mjs) build.mjs package-lock.json
+SRC := $(shell find src -name '*.ts') $(wildcard scripts/*.mjs) build.mjs package-lock.json build/loader.cjs
 IPK_VERSION := $(PKG_VERSION)-r$(PKG_RELEASE)
 IPK_DIR ?= dist
 
