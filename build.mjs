@@ -4,6 +4,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from "n
 import { builtinModules } from "node:module";
 
 const out = "dist/ns-plug.js";
+// What the router runs: one CommonJS file for Node 18, minified.
+const target = { bundle: true, platform: "node", target: "node18", format: "cjs", minify: true, legalComments: "none" };
 
 /*
  * Packages that are large and needed only on some code paths are embedded as
@@ -21,12 +23,7 @@ const lazyPlugin = {
     b.onLoad({ filter: /.*/, namespace: "lazy" }, async (args) => {
       const inner = await build({
         stdin: { contents: `module.exports = require(${JSON.stringify(args.path)});`, resolveDir: process.cwd() },
-        bundle: true,
-        platform: "node",
-        target: "node18",
-        format: "cjs",
-        minify: true,
-        legalComments: "none",
+        ...target,
         write: false,
       });
       const code = inner.outputFiles[0].text;
@@ -44,12 +41,7 @@ mkdirSync("dist", { recursive: true });
 const result = await build({
   entryPoints: ["src/main.ts"],
   outfile: out,
-  bundle: true,
-  platform: "node",
-  target: "node18",
-  format: "cjs",
-  minify: true,
-  legalComments: "none",
+  ...target,
   metafile: true,
   write: false,
   logLevel: "warning",
