@@ -96,11 +96,11 @@ $(eval $(call BuildPackage,ns-plug))
 else
 # ---------------------------------------------------------------- developer Makefile
 
-SRC := $(shell find src -name '*.ts') $(wildcard scripts/*.mjs) build.mjs package-lock.json
+SRC := $(shell find src -name '*.ts') $(wildcard scripts/*.mjs) build.mjs package-lock.json build/loader.cjs
 IPK_VERSION := $(PKG_VERSION)-r$(PKG_RELEASE)
 IPK_DIR ?= dist
 
-.PHONY: all build deps test demo bench clean typecheck install ipk
+.PHONY: all build deps test demo bench clean typecheck install ipk test-node18
 
 all: build
 
@@ -117,6 +117,9 @@ deps:
 
 typecheck: deps
 	npx tsc --noEmit
+
+test-node18: deps
+	sh scripts/test-node18.sh
 
 test: deps
 	npx tsc --noEmit

@@ -1,9 +1,11 @@
 // Build: one minified file for Node >= 18, plus the generated rpcd sh fronts.
 import { build } from "esbuild";
-import { chmodSync, mkdirSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { builtinModules } from "node:module";
 
 const out = "dist/ns-plug.js";
+// What the router runs: one CommonJS file for Node 18, minified.
+const target = { bundle: true, platform: "node", target: "node18", format: "cjs", minify: true, legalComments: "none" };
 
 /*
  * Packages that are large and needed only on some code paths are embedded as
@@ -21,12 +23,7 @@ const lazyPlugin = {
     b.onLoad({ filter: /.*/, namespace: "lazy" }, async (args) => {
       const inner = await build({
         stdin: { contents: `module.exports = require(${JSON.stringify(args.path)});`, resolveDir: process.cwd() },
-        bundle: true,
-        platform: "node",
-        target: "node18",
-        format: "cjs",
-        minify: true,
-        legalComments: "none",
+        ...target,
         write: false,
       });
       const code = inner.outputFiles[0].text;
@@ -44,17 +41,16 @@ mkdirSync("dist", { recursive: true });
 const result = await build({
   entryPoints: ["src/main.ts"],
   outfile: out,
-  bundle: true,
-  platform: "node",
-  target: "node18",
-  format: "cjs",
-  minify: true,
-  legalComments: "none",
-  banner: { js: "#!/usr/bin/env node" },
+  ...target,
   metafile: true,
+  write: false,
   logLevel: "warning",
   plugins: [lazyPlugin],
 });
+// The file on disk: shebang, the loader (build/loader.cjs), the program as a string.
+const program = result.outputFiles.find((f) => f.path.endsWith(".js")).text;
+const loader = readFileSync("build/loader.cjs", "utf8");
+writeFileSync(out, `#!/usr/bin/env node\n${loader}\nnsPlugLoad(${JSON.stringify(program)});\n`);
 chmodSync(out, 0o755);
 
 // The bundle must stand alone on the router: no require() of anything but Node built-ins.

@@ -13,6 +13,13 @@ import { runBundle, type RunResult } from "../test/helpers/bundle";
 import { testdir, type TestDir } from "../test/helpers/testdir";
 import { DEMO_SYSTEMS, startPortal, type Portal } from "../test/servers/portal";
 import { installSysupgrade, startBackupd, type Backupd } from "../test/servers/backupd";
+import { startController } from "../test/servers/controller";
+import { addressIn, checkLabPrerequisites, startTunnelLab, type TunnelLab } from "../test/servers/controller-lab";
+import { installUnitFiles } from "../test/servers/controller-unit";
+import { FIRING, RESOLVED, postWebhook, startProxy, webhook } from "../test/servers/alerts-sink";
+import { onlyJson, pluginFile, runFile } from "../test/helpers/rpcd";
+import { bundleEnv, startBundle } from "../test/helpers/bundle";
+import type { ChildProcess } from "node:child_process";
 
 const CONFIG = `
 config main 'config'
@@ -108,6 +115,144 @@ async function backup(d: Demo): Promise<void> {
   observe(d, "restore pipeline: download | gpg -d | sysupgrade -r -", restored, restored ? "config back as backed up" : "failed");
 }
 
+
+/** LuCI's way in: `ubus call <plugin> <method>` → rpcd runs the generated front with JSON on stdin. */
+async function ubus(d: Demo, plugin: string, method: string, args: Record<string, unknown> = {}, prefix?: string[]): Promise<Record<string, unknown>> {
+  const stdin = JSON.stringify({ ubus_rpc_session: "0123456789abcdef0123456789abcdef", ...args });
+  const r = await runFile(pluginFile(plugin), ["call", method], { dir: d.dir, env: d.env, stdin, prefix });
+  let answer: Record<string, unknown> = {};
+  try {
+    answer = onlyJson(r.stdout, r.stderr);
+  } catch (e) {
+    d.failures.push(`ubus call ${plugin} ${method}: ${(e as Error).message}`);
+  }
+  const bad = "error" in answer || "validation" in answer;
+  if (bad) d.failures.push(`ubus call ${plugin} ${method}: ${JSON.stringify(answer)}`);
+  const shown = JSON.stringify(answer);
+  say(`${bad ? "✗" : "✓"} ubus call ${plugin} ${method}`.padEnd(48) + ` → ${shown.length > 150 ? `${shown.slice(0, 150)}…` : shown}`);
+  return answer;
+}
+
+async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function tunnelPossible(): string | undefined {
+  try {
+    checkLabPrerequisites();
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+async function controller(d: Demo): Promise<void> {
+  const why = tunnelPossible();
+  say(why ? `— controller (loopback; real tunnel SKIPPED: ${why})` : "— controller (its own network namespace, a real OpenVPN server, the unit in another namespace)");
+  const unitId = "5f0c7a4e-0d1b-4e2a-9c33-demo00000001";
+  let lab: TunnelLab | undefined;
+  let url: string;
+  let token: string;
+  let approve: (id: string) => void | Promise<void>;
+  let registerRequests: () => number;
+  if (!why) {
+    lab = await startTunnelLab({ autoApprove: false });
+    d.cleanups.push(() => lab!.close());
+    ({ controllerUrl: url, token } = lab);
+    approve = (id) => lab!.approve(id);
+    registerRequests = () => lab!.requests.filter((r) => r.path === "/api/units/register").length;
+  } else {
+    const c = await startController();
+    d.cleanups.push(() => c.close());
+    ({ url, token } = c);
+    approve = (id) => c.approve(id);
+    registerRequests = () => c.registerRequests().length;
+  }
+  installUnitFiles(d.dir);
+  d.dir.write("/var/run/ns-plug.booted", ""); // not the first start after boot: no random delay
+  const fqdn = new URL(url).host;
+  const joinCode = Buffer.from(JSON.stringify({ fqdn, token, unit_id: unitId })).toString("base64");
+  say(`controller at ${url}; the admin pastes its join code into LuCI`);
+  await ubus(d, "ns.plug", "register", { join_code: joinCode, tls_verify: false, unit_name: "demo-fw", description: "make demo" });
+  observe(d, "UCI server/unit_id/token set, ns-plug restarted", d.dir.read("/etc/config/ns-plug").includes(`option server 'https://${fqdn}'`) && d.dir.calls().some((c) => c.startsWith("/etc/init.d/ns-plug restart")));
+
+  // What procd does on that restart: run /usr/sbin/ns-plug (the sh wrapper).
+  let unit: ChildProcess;
+  let out = "";
+  if (lab) unit = lab.spawnInUnit(d.dir.path("/usr/sbin/ns-plug"), [], bundleEnv({ dir: d.dir, env: d.env }));
+  else unit = startBundle(["connect"], { dir: d.dir, env: d.env });
+  unit.stdout!.on("data", (b) => (out += b));
+  unit.stderr!.on("data", (b) => (out += b));
+  const exited = new Promise<number | null>((r) => unit.on("exit", (c) => r(c)));
+  d.cleanups.push(async () => {
+    if (unit.exitCode === null && unit.signalCode === null) unit.kill("SIGTERM");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (unit.exitCode === null && unit.signalCode === null) unit.kill("SIGKILL");
+  });
+  await until("the unit's first registration request", () => registerRequests() >= 1);
+  observe(d, "controller: unit on the waiting list (403), the unit keeps polling", true, `${registerRequests()} request(s)`);
+  const pending = await ubus(d, "ns.plug", "status");
+  observe(d, "LuCI shows pending", pending.status === "pending");
+  const t0 = Date.now();
+  await approve(unitId);
+  say("the admin approves the unit at the controller");
+  await until("client.conf", () => d.dir.exists("/usr/share/ns-plug/client.conf"), 30_000);
+  // Without a tunnel, connect's own exit is the end of the step (rsyslog, cron come after client.conf).
+  const connectCode = lab ? undefined : await exited;
+  const conf = d.dir.read("/usr/share/ns-plug/client.conf");
+  observe(d, "client.conf written after approval", conf.startsWith("client\n") && d.dir.mode("/usr/share/ns-plug/client.conf") === 0o600,
+    `${((Date.now() - t0) / 1000).toFixed(1)} s after approval, mode 0600, ${conf.split("\n").length} lines, ends with '${conf.trim().split("\n").pop()}'`);
+  observe(d, "rsyslog forwarding file written", d.dir.exists("/var/etc/rsyslog.ns-plug.conf"));
+  observe(d, "LuCI login rpcd.controller stored with a crypt hash", /option password '\$6\$/.test(d.dir.read("/etc/config/rpcd")));
+  if (lab) {
+    const address = await until("tun-nsplug address", () => addressIn(lab!.unitNs, "tun-nsplug"), 30_000).catch((e) => {
+      d.failures.push(`${(e as Error).message}\n${out}`);
+      return undefined;
+    });
+    observe(d, "OpenVPN tunnel up: tun-nsplug", !!address, address ?? "no address");
+    const seen = await until("server lists the client", () => lab!.connectedClients().includes(unitId), 20_000).then(() => true, () => false);
+    observe(d, "the OpenVPN server sees the unit", seen);
+    const st = await ubus(d, "ns.plug", "status", {}, ["ip", "netns", "exec", lab.unitNs]);
+    observe(d, "LuCI shows connected", st.status === "connected", `address ${st.address}`);
+  } else {
+    observe(d, "connect exited 0 (on the router the wrapper now execs OpenVPN)", connectCode === 0);
+  }
+}
+
+async function rpcdViews(d: Demo): Promise<void> {
+  say("— LuCI pages (rpcd plugins; `list` is answered by sh without starting Node)");
+  const list = await runFile(pluginFile("ns.subscription"), ["list"], { env: { PATH: "/nonexistent" } });
+  observe(d, "ns.subscription list with no node in PATH", list.code === 0 && list.stdout.includes("info"), list.stdout.trim().slice(0, 80));
+  const info = await ubus(d, "ns.subscription", "info");
+  observe(d, "subscription active", info.active === true, `${info.plan}, expires ${new Date(Number(info.expiration)).toISOString()}`);
+  const backups = await ubus(d, "ns.backup", "registered-list-backups");
+  observe(d, "LuCI lists the remote backups", Array.isArray(backups.values) && backups.values.length >= 1);
+}
+
+async function alerts(d: Demo): Promise<void> {
+  say("— alert proxy (vmalert/Alertmanager webhook → legacy portal alert)");
+  const proxy = await startProxy(d.dir);
+  d.cleanups.push(() => proxy.stop("SIGKILL").then(() => {}));
+  const before = d.portal.stored.alerts.length;
+  const r = await postWebhook(proxy.url, webhook([
+    ["WanDown", { interface: "wan" }, FIRING],
+    ["DiskSpaceCritical", { path: "/" }, RESOLVED],
+    ["SomethingUnmapped", {}, FIRING],
+  ]));
+  observe(d, "proxy answered the webhook at once", r.status === 200, `HTTP ${r.status}`);
+  const got = await until("alerts at the portal", () => (d.portal.stored.alerts.length >= before + 2 ? d.portal.stored.alerts.slice(before) : undefined), 20_000)
+    .catch(() => d.portal.stored.alerts.slice(before));
+  observe(d, "portal received the legacy alerts", got.length === 2, got.map((a) => `${a.alert_id} ${a.status}`).join(", "));
+  const exit = await proxy.stop("SIGTERM");
+  observe(d, "SIGTERM: proxy drained and exited 0", exit.code === 0);
+}
+
 async function main(): Promise<number> {
   const portal = await startPortal();
   const sys = DEMO_SYSTEMS.find((s) => s.type === "enterprise")!;
@@ -117,14 +262,21 @@ async function main(): Promise<number> {
   const d: Demo = { dir, portal, backupd, env: { ...portal.env }, cleanups: [], failures: [] };
   say(`unit root ${dir.root}; portal ${portal.url}; backupd ${backupd.url}`);
   try {
+    await controller(d);
     await subscription(d);
     // backup_url is not written by register: point it at the loopback backupd like an admin would with uci.
     dir.write("/etc/config/ns-plug", dir.read("/etc/config/ns-plug").replace("https://backupd.invalid", backupd.url));
     await backup(d);
+    await rpcdViews(d);
+    await alerts(d);
     say("— unregister");
     await step(d, "unregister", ["unregister"]);
     observe(d, "portal freed the key", portal.stored.freed.length === 1);
     observe(d, "subscription keys cleared", !dir.read("/etc/config/ns-plug").includes("system_id"));
+    await ubus(d, "ns.plug", "unregister");
+    observe(d, "controller connection removed (client.conf, rsyslog forwarding)", !dir.exists("/usr/share/ns-plug/client.conf") && !dir.exists("/var/etc/rsyslog.ns-plug.conf"));
+  } catch (e) {
+    d.failures.push(`demo aborted: ${(e as Error).message}`);
   } finally {
     for (const c of d.cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
     await portal.close();

@@ -19,9 +19,16 @@ if [ -n "$missing" ]; then
 	fi
 	echo "install-deps: installing$missing"
 	# Package scripts may try to start services (Alertmanager on :9093); tests never rely on them.
-	apt-get update -qq
-	# shellcheck disable=SC2086 # $missing is a word list
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	# A fresh CI machine can meet a mirror mid-sync: try a few times before giving up.
+	for try in 1 2 3; do
+		# shellcheck disable=SC2086 # $missing is a word list
+		if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; then
+			break
+		fi
+		[ "$try" -eq 3 ] && exit 1
+		echo "install-deps: apt-get failed, retrying in 10 s" >&2
+		sleep 10
+	done
 fi
 
 # npm ci only when the lock file changed since the last install.

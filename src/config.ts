@@ -3,7 +3,8 @@
  * into a typed object. Features receive NsPlugConfig and never read UCI
  * strings themselves. Empty strings mean "not set" (UCI has no null).
  */
-import { z, describeIssues } from "./platform/schema";
+import * as z from "zod/mini";
+import { describeIssues } from "./platform/schema";
 import { ConfigError } from "./platform/errors";
 import { redact } from "./platform/log";
 import type { Ctx } from "./platform/context";

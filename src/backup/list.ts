@@ -5,7 +5,8 @@
  * server version. v2 answers `{"backups": [{id, name, created, size, mimetype}]}`;
  * older servers a bare array of items carrying `file`.
  */
-import { z, describeIssues } from "../platform/schema";
+import * as z from "zod/mini";
+import { describeIssues } from "../platform/schema";
 import { BackupError } from "./errors";
 
 const idLike = z.union([z.string(), z.number()]);

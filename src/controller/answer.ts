@@ -3,7 +3,7 @@
  * `code` in the body, not on the HTTP status (the real controller sends a
  * body code 403 with HTTP 401 for a wrong token, for example).
  */
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 import { parseRegistrationData, type ControllerData } from "./validate";
 
 export type Outcome =

@@ -4,7 +4,8 @@
  * and `unit_id` in /etc/config/ns-plug, so each value is checked as strictly
  * as a UCI value that ends up in a URL and an HTTP header must be.
  */
-import { z, describeIssues } from "../platform/schema";
+import * as z from "zod/mini";
+import { describeIssues } from "../platform/schema";
 import { NsPlugError } from "../platform/errors";
 import { isHost, toPort } from "./validate";
 

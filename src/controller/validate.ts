@@ -4,7 +4,8 @@
  * value either passes whole or the answer is refused; nothing is "cleaned"
  * except the PEM fields, which are rebuilt from their validated blocks.
  */
-import { z, describeIssues } from "../platform/schema";
+import * as z from "zod/mini";
+import { describeIssues } from "../platform/schema";
 import { extractPem } from "./pem";
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;

@@ -34,6 +34,12 @@ export interface Ctx {
   print(text: string): void;
   /** Run `fn` on SIGTERM/SIGINT/SIGHUP before the process ends (temp-file cleanup); returns an unsubscribe. */
   onTerminate(fn: () => void | Promise<void>): () => void;
+  /**
+   * Daemons: call `fn` on this signal instead of the default action (which
+   * ends the process). The alert proxy drains on SIGTERM and returns its
+   * exit code to main.ts, and re-reads its config on SIGHUP. Returns an unsubscribe.
+   */
+  onSignal(signal: "SIGTERM" | "SIGINT" | "SIGHUP", fn: () => void): () => void;
 }
 
 export const realClock: Clock = {
@@ -78,6 +84,10 @@ export function createContext(tag: string): Ctx {
         for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(s, onSignal);
       }
       return () => handlers.delete(fn);
+    },
+    onSignal(signal, fn) {
+      process.on(signal, fn);
+      return () => process.off(signal, fn);
     },
   };
 }

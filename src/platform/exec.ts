@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import type * as ChildProcess from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -55,6 +55,8 @@ export function which(cmd: string, path: string | undefined): string | undefined
   return undefined;
 }
 
+let cp: typeof ChildProcess | undefined;
+
 /**
  * spawn with an argument array, never a shell. PATH comes from the context's
  * environment, so tests put their OpenWrt stand-ins first.
@@ -75,7 +77,10 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
       const fds = opts.fds ?? [];
       const stdinKind = opts.stdin === undefined ? "ignore" : "pipe";
       const stdoutKind = opts.stdout === undefined || opts.stdout === "capture" ? "pipe" : "pipe";
-      const child = spawn(resolved, args, {
+      // Loaded on the first spawn, not at start-up: child_process pulls in net,
+      // dgram and the stream machinery, which commands that never spawn don't need.
+      cp ??= require("node:child_process") as typeof ChildProcess;
+      const child = cp.spawn(resolved, args, {
         env,
         cwd: opts.cwd,
         stdio: [stdinKind, stdoutKind, "pipe", ...fds.map(() => "pipe" as const)],

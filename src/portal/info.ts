@@ -5,7 +5,7 @@
  * subscription_plan: {name}}, …}`; we check the fields we use and keep the
  * rest as it came, since `subscription-info` prints the whole answer.
  */
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 
 const nullableString = z.optional(z.nullable(z.string()));
 

@@ -3,7 +3,7 @@
  * LuCI through `ns.subscription inventory-status`. Pure helpers + thin I/O.
  */
 import type { Ctx } from "../platform/context";
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 
 export const INVENTORY_STATUS_FILE = "/tmp/inventory-sent.json";
 

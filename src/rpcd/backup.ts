@@ -5,7 +5,7 @@
  */
 import type { Ctx } from "../platform/context";
 import { ConfigError, NsPlugError } from "../platform/errors";
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 import {
   BackupError, createLocalBackup, deleteBackup, downloadBackup, isPassphraseSet, listBackups, restoreBackupFile,
   restoreRemoteBackup, setPassphrase, uploadBackupNow, uploadedFile,

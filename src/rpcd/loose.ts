@@ -5,7 +5,7 @@
  * 1.500000, and shell callers send "1"/"true". Unknown keys (LuCI adds
  * ubus_rpc_session) are dropped by z.object. Pure: no I/O.
  */
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 
 type Payload = { issues: Array<Record<string, unknown>> };
 

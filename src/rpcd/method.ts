@@ -4,7 +4,7 @@
  * so the table (what `list` advertises) and the code cannot drift apart.
  */
 import type { Ctx } from "../platform/context";
-import type { z } from "../platform/schema";
+import type * as z from "zod/mini";
 import type { Answer } from "./answer";
 import type { MethodName, PluginName } from "./tables";
 

@@ -3,7 +3,7 @@
  * `ip -j address show dev tun-nsplug`, and when cron last ran
  * ns-push-reports, from the syslog file.
  */
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 
 const IpAddr = z.array(
   z.object({

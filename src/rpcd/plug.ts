@@ -2,7 +2,7 @@
  * ns.plug: the controller connection for LuCI (SPEC §7). Behaviour follows
  * the original python plugin (ns-api ns.plug), answers as snake_case errors.
  */
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 import { cronRemove, reloadConfig } from "../platform/services";
 import { CLIENT_CONF, REPORTS_CRON_MARKER } from "../controller/paths";
 import type { JoinCode } from "../controller/index";

@@ -2,7 +2,7 @@
  * ns.subscription: the portal subscription for LuCI (SPEC §7). The work is
  * the portal feature's (src/portal); this maps it to rpcd arguments/answers.
  */
-import { z } from "../platform/schema";
+import * as z from "zod/mini";
 import {
   inventoryStatus, registerAnyPortal, sendInventoryNow, subscriptionSummary, unregisterForRpc,
 } from "../portal/index";

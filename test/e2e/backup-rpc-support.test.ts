@@ -24,6 +24,7 @@ import {
 } from "../../src/backup/index";
 import { watchDescendants } from "../helpers/proc-watch";
 import { nsPlugConfig, PASSPHRASE, registeredRoot, SECRET, type Fixture } from "./backup-fixture";
+import { gpgDecrypt } from "../helpers/gpg";
 
 function contextFor(f: Fixture): Ctx {
   process.env.NS_PLUG_ROOT = f.dir.root;
@@ -42,18 +43,6 @@ async function reason(p: Promise<unknown>): Promise<string> {
   return "no error";
 }
 
-function gpgDecrypt(file: string, passphrase: string): Buffer {
-  const home = `${file}.gnupg`;
-  execFileSync("mkdir", ["-m", "700", home]);
-  try {
-    return execFileSync("gpg", ["--homedir", home, "--batch", "--no-autostart", "--passphrase-fd", "0", "-d", file], {
-      input: `${passphrase}\n`,
-      stdio: ["pipe", "pipe", "ignore"],
-    });
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
-}
 
 const tarList = (gz: Buffer) => execFileSync("tar", ["-tz"], { input: gz }).toString().split("\n").filter(Boolean);
 const workEmpty = (f: Fixture) => assert.equal(existsSync(f.dir.path("/var/backup")) ? readdirSync(f.dir.path("/var/backup")) : [], []);

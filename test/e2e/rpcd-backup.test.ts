@@ -7,23 +7,12 @@ import { readFileSync, rmSync } from "node:fs";
 import { call } from "../helpers/rpcd";
 import { testdir } from "../helpers/testdir";
 import { PASSPHRASE, registeredRoot, SECRET, type Fixture } from "./backup-fixture";
+import { gpgDecrypt } from "../helpers/gpg";
 
 const DOWNLOADS = "/var/run/ns-api-server/downloads";
 const UPLOADS = "/var/run/ns-api-server/uploads";
 const isGzip = (b: Buffer) => b[0] === 0x1f && b[1] === 0x8b;
 
-function gpgDecrypt(file: string, passphrase: string): Buffer {
-  const home = `${file}.gnupg`;
-  execFileSync("mkdir", ["-m", "700", home]);
-  try {
-    return execFileSync("gpg", ["--homedir", home, "--batch", "--no-autostart", "--passphrase-fd", "0", "-d", file], {
-      input: `${passphrase}\n`,
-      stdio: ["pipe", "pipe", "ignore"],
-    });
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
-}
 
 async function withRoot(opts: Parameters<typeof registeredRoot>[0], fn: (f: Fixture) => Promise<void>): Promise<void> {
   const f = await registeredRoot(opts);

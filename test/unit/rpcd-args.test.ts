@@ -1,7 +1,7 @@
 // rpcd arguments: loose forms rpcd delivers, stdin parsing, validation answers.
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { z } from "../../src/platform/schema";
+import * as z from "zod/mini";
 import { looseBool, looseInt, looseNumber, looseText, toBool, toNumber } from "../../src/rpcd/loose";
 import { parseArguments, validateArguments } from "../../src/rpcd/protocol";
 import { method } from "../../src/rpcd/method";
