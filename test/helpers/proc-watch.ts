@@ -10,6 +10,8 @@ export interface WatchReport {
   seen: string[];
   /** "pid argv0: where" for every process that carried a secret. */
   hits: string[];
+  /** Every distinct argv and environment seen (NUL-separated), for secrets known only afterwards. */
+  texts: string[];
 }
 
 function read(p: string): string {
@@ -30,6 +32,7 @@ function parentOf(pid: string): string | undefined {
 export function watchDescendants(rootPid: number, secrets: string[], everyMs = 2): { stop(): WatchReport } {
   const seen = new Map<string, string>();
   const hits = new Set<string>();
+  const texts = new Set<string>();
   const tick = () => {
     let pids: string[];
     try {
@@ -54,6 +57,8 @@ export function watchDescendants(rootPid: number, secrets: string[], everyMs = 2
       const argv0 = cmdline.split("\0")[0] ?? "?";
       if (cmdline !== "" && cmdline === rootCmdline && parents.get(pid) === String(rootPid)) continue;
       seen.set(`${pid}:${argv0}`, argv0);
+      texts.add(cmdline);
+      texts.add(environ);
       for (const s of secrets) {
         if (cmdline.includes(s)) hits.add(`${pid} ${argv0}: argv carries a secret`);
         if (environ.includes(s)) hits.add(`${pid} ${argv0}: environment carries a secret`);
@@ -66,7 +71,7 @@ export function watchDescendants(rootPid: number, secrets: string[], everyMs = 2
     stop() {
       clearInterval(timer);
       tick();
-      return { seen: [...seen.keys()], hits: [...hits] };
+      return { seen: [...seen.keys()], hits: [...hits], texts: [...texts] };
     },
   };
 }
