@@ -48,7 +48,20 @@ export const realClock: Clock = {
   random: Math.random,
 };
 
+/**
+ * Commands print, return, and main.ts calls process.exit, which drops what a
+ * pipe has not taken yet: through `| jq` or rpcd, a 1 MB subscription-info
+ * answer came out cut at 64 KiB (issue 9's hostile corpus). Blocking writes
+ * on a piped stdout make every print() complete before it returns (files and
+ * TTYs are synchronous already).
+ */
+function blockingStdout(): void {
+  const handle = (process.stdout as unknown as { _handle?: { setBlocking?(on: boolean): unknown } })._handle;
+  handle?.setBlocking?.(true);
+}
+
 export function createContext(tag: string): Ctx {
+  blockingStdout();
   const env = process.env;
   const root = env.NS_PLUG_ROOT || "/";
   const resolve = makeResolver(root);
