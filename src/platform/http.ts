@@ -62,6 +62,7 @@ export interface HttpResponse {
 
 export interface Http {
   request(req: HttpRequest): Promise<HttpResponse>;
+  /** End of the process: drop idle connections and abort requests still in flight. */
   close(): Promise<void>;
 }
 
@@ -256,7 +257,10 @@ export function createHttp(deps: HttpDeps): Http {
       }
     },
     async close() {
-      await Promise.all([...agents.values()].map((a) => a.close().catch(() => {})));
+      // Called as the process ends (main.ts). destroy, not close: a graceful close waits for
+      // requests still in flight, so a command that had given up on a hanging remote (an rpcd
+      // deadline answer) lingered until that request's own timeout — past rpcd's kill.
+      await Promise.all([...agents.values()].map((a) => a.destroy().catch(() => {})));
       agents.clear();
     },
   };
