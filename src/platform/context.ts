@@ -35,6 +35,12 @@ export interface Ctx {
   /** Run `fn` on SIGTERM/SIGINT/SIGHUP before the process ends (temp-file cleanup); returns an unsubscribe. */
   onTerminate(fn: () => void | Promise<void>): () => void;
   /**
+   * The caller stops waiting for the work in progress (rpcd's deadline answered
+   * for it, and the process is about to exit): run the onTerminate handlers now
+   * — kill children, remove temp files — as a signal would.
+   */
+  abandon(): Promise<void>;
+  /**
    * Daemons: call `fn` on this signal instead of the default action (which
    * ends the process). The alert proxy drains on SIGTERM and returns its
    * exit code to main.ts, and re-reads its config on SIGHUP. Returns an unsubscribe.
@@ -97,6 +103,9 @@ export function createContext(tag: string): Ctx {
         for (const s of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(s, onSignal);
       }
       return () => handlers.delete(fn);
+    },
+    async abandon() {
+      await Promise.allSettled([...handlers].map((h) => h()));
     },
     onSignal(signal, fn) {
       process.on(signal, fn);

@@ -109,7 +109,11 @@ async function answerCall(ctx: Ctx, plugin: PluginName, name: string, m: Method)
   });
   try {
     const a = await Promise.race([m.run(quiet(ctx), checked.value), deadline]);
-    if (timedOut) ctx.log.error(`${plugin} ${name}: no answer after ${DEADLINE_MS / 1000} s`);
+    if (timedOut) {
+      ctx.log.error(`${plugin} ${name}: no answer after ${DEADLINE_MS / 1000} s`);
+      // The process exits after this answer: what the work left behind (a backup workspace, children) goes first.
+      await ctx.abandon();
+    }
     return a;
   } catch (e) {
     if (e instanceof RpcdFailure) {

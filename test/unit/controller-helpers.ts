@@ -54,6 +54,7 @@ export function makeCtx(dir: TestDir, opts: { randoms?: number[]; env?: Record<s
       out.push(t);
     },
     onTerminate: () => () => {},
+    abandon: async () => {},
     onSignal: () => () => {},
   };
   return { ctx, logs, sleeps, out, close: () => http.close() };
