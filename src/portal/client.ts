@@ -19,11 +19,22 @@ export interface Registration {
 }
 
 /**
- * Heartbeat/inventory: 3 attempts with jittered backoff, each bounded, and
- * 180 s overall (SPEC §3.4). The enterprise dual-sends run alongside the main
- * send, so a failing portal holds a command for 180 s, not 180 s per request.
+ * How long one send may take, all attempts included: 180 s for the commands
+ * (SPEC §3.4); the rpcd plugin gives less (rpcd kills a plugin at 120 s).
  */
-const SEND = { retries: 2, timeoutMs: 30_000, deadlineMs: 58_000, overallMs: 180_000 } as const;
+export interface SendBudget {
+  overallMs: number;
+}
+export const COMMAND_BUDGET: SendBudget = { overallMs: 180_000 };
+
+/**
+ * Heartbeat/inventory: 3 attempts with jittered backoff, each bounded, within
+ * the budget. The enterprise dual-sends run alongside the main send, so a
+ * failing portal holds a command for one budget, not one per request.
+ */
+function sendLimits(b: SendBudget = COMMAND_BUDGET) {
+  return { retries: 2, timeoutMs: Math.min(30_000, b.overallMs), deadlineMs: Math.min(58_000, b.overallMs), overallMs: b.overallMs };
+}
 const ACCEPT = { accept: "application/json" };
 
 const ok = (status: number) => status >= 200 && status < 300;
@@ -67,15 +78,16 @@ const basic = (r: Registration) => ({ basic: { user: r.systemId, password: r.sec
  * collector (/proxy/heartbeat), best effort. Returns an error message, or
  * undefined on success.
  */
-export async function postHeartbeat(ctx: Ctx, reg: Registration): Promise<string | undefined> {
+export async function postHeartbeat(ctx: Ctx, reg: Registration, budget?: SendBudget): Promise<string | undefined> {
   if (!reg.alertsUrl) return "alerts_url is not set";
+  const limits = sendLimits(budget);
   const main = mustPost(ctx, {
     method: "POST",
     url: apiEndpoint(reg.alertsUrl, "heartbeats/store"),
     auth: { token: reg.secret },
     json: { lk: reg.systemId },
     headers: ACCEPT,
-    ...SEND,
+    ...limits,
     remote: "portal",
   });
   const extra =
@@ -86,7 +98,7 @@ export async function postHeartbeat(ctx: Ctx, reg: Registration): Promise<string
           auth: basic(reg),
           json: { lk: reg.systemId },
           headers: ACCEPT,
-          ...SEND,
+          ...limits,
           remote: "portal proxy",
         })
       : undefined;
@@ -100,15 +112,21 @@ export async function postHeartbeat(ctx: Ctx, reg: Registration): Promise<string
  * last-seen date on it) and sends the inventory to /proxy/inventory, both
  * best effort. Returns an error message, or undefined on success.
  */
-export async function postInventory(ctx: Ctx, reg: Registration, inventory: unknown): Promise<string | undefined> {
+export async function postInventory(
+  ctx: Ctx,
+  reg: Registration,
+  inventory: unknown,
+  budget?: SendBudget,
+): Promise<string | undefined> {
   if (!reg.inventoryUrl) return "inventory_url is not set";
+  const limits = sendLimits(budget);
   const main = mustPost(ctx, {
     method: "POST",
     url: reg.inventoryUrl,
     auth: { token: reg.secret },
     json: { data: { lk: reg.systemId, data: inventory } },
     headers: ACCEPT,
-    ...SEND,
+    ...limits,
     remote: "portal",
   });
   const extras: Array<Promise<boolean>> = [];
@@ -120,7 +138,7 @@ export async function postInventory(ctx: Ctx, reg: Registration, inventory: unkn
           url: apiEndpoint(reg.apiUrl, "systems/info"),
           json: { secret: reg.secret },
           headers: ACCEPT,
-          ...SEND,
+          ...limits,
           remote: "portal",
         }),
       );
@@ -132,7 +150,7 @@ export async function postInventory(ctx: Ctx, reg: Registration, inventory: unkn
         auth: basic(reg),
         json: inventory,
         headers: ACCEPT,
-        ...SEND,
+        ...limits,
         remote: "portal proxy",
       }),
     );
@@ -142,7 +160,7 @@ export async function postInventory(ctx: Ctx, reg: Registration, inventory: unkn
 }
 
 /** `POST <api_url>Utils/freekey` `{"lk", "secret"}`: releases the key. Failure is logged, not fatal. */
-export async function freeKey(ctx: Ctx, reg: Registration): Promise<boolean> {
+export async function freeKey(ctx: Ctx, reg: Registration, budget?: SendBudget): Promise<boolean> {
   if (!reg.apiUrl) {
     ctx.log.warning("unregister: api_url is not set: the portal was not told");
     return false;
@@ -152,7 +170,7 @@ export async function freeKey(ctx: Ctx, reg: Registration): Promise<boolean> {
     url: apiEndpoint(reg.apiUrl, "Utils/freekey"),
     json: { lk: reg.systemId, secret: reg.secret },
     headers: ACCEPT,
-    ...SEND,
+    ...sendLimits(budget),
     remote: "portal",
   });
 }

@@ -15,7 +15,8 @@ import { portalBase, portalUrls, PORTAL_TYPES, type PortalType } from "./urls";
 export { registerUnit, unregisterUnit, registrationOf, type RegisterOutcome };
 export { sendHeartbeatFor, sendInventoryFor };
 export { readInventoryStatus, type InventoryStatus };
-export { proxyUrl, type Registration } from "./client";
+export { COMMAND_BUDGET, proxyUrl, type Registration, type SendBudget } from "./client";
+import type { SendBudget } from "./client";
 export { parseValidUntil, summarize, type SubscriptionSummary } from "./info";
 export { ENV_HELP, isPortalType, portalBase, portalUrls, PORTAL_TYPES, type PortalType } from "./urls";
 
@@ -32,10 +33,11 @@ export async function registerAnyPortal(
   ctx: Ctx,
   secret: string,
   timeoutMs = 5000,
+  budget?: SendBudget,
 ): Promise<{ result: "success"; type: PortalType } | { error: "invalid_secret_or_server_not_found" }> {
   for (const type of PORTAL_TYPES) {
     try {
-      await registerUnit(ctx, type, secret, { timeoutMs });
+      await registerUnit(ctx, type, secret, { timeoutMs, budget });
       return { result: "success", type };
     } catch (e) {
       ctx.log.info(`register with the ${type} portal failed: ${(e as Error).message}`);
@@ -45,9 +47,12 @@ export async function registerAnyPortal(
 }
 
 /** rpcd `unregister`. */
-export async function unregisterForRpc(ctx: Ctx): Promise<{ result: "success" } | { error: "unregister_failure" }> {
+export async function unregisterForRpc(
+  ctx: Ctx,
+  budget?: SendBudget,
+): Promise<{ result: "success" } | { error: "unregister_failure" }> {
   try {
-    await unregisterUnit(ctx);
+    await unregisterUnit(ctx, budget);
     return { result: "success" };
   } catch (e) {
     ctx.log.error(`unregister: ${(e as Error).message}`);
@@ -97,11 +102,11 @@ export function inventoryStatus(ctx: Ctx) {
  * rpcd `send-inventory`: inventory then heartbeat, like the original; the
  * outcome is read back with inventory-status. Not registered: nothing sent.
  */
-export async function sendInventoryNow(ctx: Ctx): Promise<{ status: "success" }> {
+export async function sendInventoryNow(ctx: Ctx, budget?: SendBudget): Promise<{ status: "success" }> {
   const reg = await currentRegistration(ctx);
   if (reg) {
-    await sendInventoryFor(ctx, reg);
-    await sendHeartbeatFor(ctx, reg);
+    await sendInventoryFor(ctx, reg, budget);
+    await sendHeartbeatFor(ctx, reg, budget);
   }
   return { status: "success" };
 }

@@ -9,7 +9,7 @@ import { redact } from "../platform/log";
 import { reloadConfig } from "../platform/services";
 import { commitPackage } from "../platform/uci/store";
 import { readNsPlugConfig, SECTION, type NsPlugConfig } from "../config";
-import { freeKey, type Registration } from "./client";
+import { freeKey, type Registration, type SendBudget } from "./client";
 import { fetchInfo } from "./lookup";
 import { sendHeartbeatFor, sendInventoryFor } from "./send";
 import {
@@ -66,7 +66,7 @@ export async function registerUnit(
   ctx: Ctx,
   type: PortalType,
   secret: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; budget?: SendBudget } = {},
 ): Promise<RegisterOutcome> {
   checkSecret(secret);
   redact.add(secret);
@@ -88,8 +88,8 @@ export async function registerUnit(
   ctx.log.info(`registered with the ${type} portal as ${systemId}`);
 
   const reg: Registration = { type, systemId, secret, ...urls };
-  const inventoryError = await sendInventoryFor(ctx, reg);
-  const heartbeatError = await sendHeartbeatFor(ctx, reg);
+  const inventoryError = await sendInventoryFor(ctx, reg, opts.budget);
+  const heartbeatError = await sendHeartbeatFor(ctx, reg, opts.budget);
   await subscriptionChanged(ctx, "register", type);
   return { systemId, heartbeatError, inventoryError };
 }
@@ -99,14 +99,14 @@ export async function registerUnit(
  * point the package feed back at the public one, run the hooks. Returns
  * false when there was nothing to unregister (no request, no hooks).
  */
-export async function unregisterUnit(ctx: Ctx): Promise<boolean> {
+export async function unregisterUnit(ctx: Ctx, budget?: SendBudget): Promise<boolean> {
   const { pkg, config } = await readNsPlugConfig(ctx);
   const reg = registrationOf(config);
   if (!reg) {
     ctx.log.info("unregister: not registered: nothing to do");
     return false;
   }
-  await freeKey(ctx, reg);
+  await freeKey(ctx, reg, budget);
   for (const k of SUBSCRIPTION_KEYS) pkg.set(SECTION, k, "");
   const channel = parseChannel(await ctx.fs.readIfExists(REPO_CHANNEL_FILE).catch(() => undefined));
   pkg.set(SECTION, "repository_url", communityRepositoryUrl(channel));

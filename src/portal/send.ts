@@ -4,21 +4,21 @@
  */
 import type { Ctx } from "../platform/context";
 import { collectInventory } from "../inventory";
-import { postHeartbeat, postInventory, type Registration } from "./client";
+import { postHeartbeat, postInventory, type Registration, type SendBudget } from "./client";
 import { writeInventoryStatus } from "./status";
 
 /** Heartbeat; returns an error message or undefined. Never throws. */
-export async function sendHeartbeatFor(ctx: Ctx, reg: Registration): Promise<string | undefined> {
-  const err = await postHeartbeat(ctx, reg);
+export async function sendHeartbeatFor(ctx: Ctx, reg: Registration, budget?: SendBudget): Promise<string | undefined> {
+  const err = await postHeartbeat(ctx, reg, budget);
   if (err) ctx.log.error(`heartbeat: ${err}`);
   else ctx.log.info("heartbeat sent");
   return err;
 }
 
 /** Collect and send the inventory, record the outcome in /tmp/inventory-sent.json. Never throws. */
-export async function sendInventoryFor(ctx: Ctx, reg: Registration): Promise<string | undefined> {
+export async function sendInventoryFor(ctx: Ctx, reg: Registration, budget?: SendBudget): Promise<string | undefined> {
   const inventory = await collectInventory(ctx);
-  const err = await postInventory(ctx, reg, inventory);
+  const err = await postInventory(ctx, reg, inventory, budget);
   if (err) ctx.log.error(`inventory: ${err}`);
   else ctx.log.info("inventory sent");
   try {
