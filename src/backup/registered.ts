@@ -26,9 +26,18 @@ export async function listBackups(ctx: Ctx): Promise<RemoteBackup[]> {
   return listRemote(ctx, await loadTarget(ctx));
 }
 
+/**
+ * LuCI waits for registered-backup through rpcd (100 s protocol deadline,
+ * 120 s kill): the upload gets 45 s and the enterprise proxy copy 30 s, all
+ * attempts included. Without them a hanging backupd (120 s of silence per
+ * attempt) outlived the deadline and left the workspace behind (fault matrix).
+ */
+export const RPC_UPLOAD_MS = 45_000;
+export const RPC_PROXY_MS = 30_000;
+
 /** registered-backup: make, encrypt and upload now, even when unchanged. */
 export async function uploadBackupNow(ctx: Ctx): Promise<{ name: string }> {
-  const r = await backupAndUpload(ctx, await loadTarget(ctx), { force: true, retries: 0 });
+  const r = await backupAndUpload(ctx, await loadTarget(ctx), { force: true, retries: 0, uploadMs: RPC_UPLOAD_MS, proxyMs: RPC_PROXY_MS });
   return { name: r.uploaded ? r.name : "" };
 }
 

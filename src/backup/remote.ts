@@ -62,7 +62,7 @@ export async function uploadRemote(
   t: RemoteTarget,
   realPath: string,
   name: string,
-  opts: { retries?: number } = {},
+  opts: { retries?: number; overallMs?: number } = {},
 ): Promise<string> {
   const size = await fileSize(realPath);
   if (size === undefined) throw new BackupError("invalid_backup_file", `upload: ${name}: no such file`);
@@ -74,6 +74,7 @@ export async function uploadRemote(
     body: () => openFileRead(realPath),
     timeoutMs: 120_000,
     retries: opts.retries ?? 0,
+    overallMs: opts.overallMs,
   });
   return res.text();
 }
@@ -82,7 +83,13 @@ export async function uploadRemote(
  * Enterprise: also POST the upload to the portal's backup proxy. Best
  * effort: a failure is logged, never fatal (SPEC §3.5).
  */
-export async function proxyUpload(ctx: Ctx, t: RemoteTarget, realPath: string, name: string): Promise<void> {
+export async function proxyUpload(
+  ctx: Ctx,
+  t: RemoteTarget,
+  realPath: string,
+  name: string,
+  opts: { overallMs?: number } = {},
+): Promise<void> {
   if (!t.proxyUrl) return;
   try {
     const size = await fileSize(realPath);
@@ -99,6 +106,7 @@ export async function proxyUpload(ctx: Ctx, t: RemoteTarget, realPath: string, n
       redirects: REDIRECTS,
       remote: "portal",
       timeoutMs: 120_000,
+      overallMs: opts.overallMs,
     });
     await res.dump();
     if (res.status < 200 || res.status > 299) {

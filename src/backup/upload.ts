@@ -38,7 +38,13 @@ export async function archiveDigest(ctx: Ctx, file: string): Promise<string> {
 export async function backupAndUpload(
   ctx: Ctx,
   target: RemoteTarget,
-  opts: { force: boolean; retries: number },
+  opts: {
+    force: boolean;
+    retries: number;
+    /** Limits for the upload and the enterprise proxy copy, all attempts included (rpcd: it kills a plugin at 120 s). */
+    uploadMs?: number;
+    proxyMs?: number;
+  },
 ): Promise<UploadOutcome> {
   const passphrase = await readPassphrase(ctx);
   if (!passphrase) throw new BackupError("passphrase_not_set", NO_PASSPHRASE_MESSAGE, { exitCode: EXIT_NO_PASSPHRASE });
@@ -55,11 +61,11 @@ export async function backupAndUpload(
     const encrypted = `${archive}.gpg`;
     await encryptFile(ctx, archive, encrypted, passphrase, { home: `${ws.dir}/gnupg`, signal: ws.signal, track: ws.track });
     await ctx.fs.remove(archive);
-    await uploadRemote(ctx, target, ctx.path(encrypted), `${name}.gpg`, { retries: opts.retries });
+    await uploadRemote(ctx, target, ctx.path(encrypted), `${name}.gpg`, { retries: opts.retries, overallMs: opts.uploadMs });
     // Only now: a failed upload leaves the old digest, so the next run tries again.
     await ctx.fs.writeAtomic(DIGEST_FILE, `${digest}\n`, { defaultMode: 0o600 });
     ctx.log.info(`backup ${name}.gpg uploaded`);
-    await proxyUpload(ctx, target, ctx.path(encrypted), `${name}.gpg`);
+    await proxyUpload(ctx, target, ctx.path(encrypted), `${name}.gpg`, { overallMs: opts.proxyMs });
     return { uploaded: true, name: `${name}.gpg` };
   });
 }
