@@ -11,7 +11,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { FAULTS, type Fault } from "../servers/chaos";
-import { backupdCells, controllerCells, portalCells, runCell, type Cell } from "./lib/matrix";
+import { backupdCells, backupdRpcCells, controllerCells, portalCells, portalRpcCells, runCell, type Cell } from "./lib/matrix";
 import { check, expectedCode } from "./lib/expect";
 import { pool, table } from "./lib/pool";
 
@@ -19,7 +19,11 @@ const CONCURRENCY = 32;
 // Bounds in the feature code are ≤ 6 min (send-backup: 3 upload attempts × 120 s of silence); more is a hang.
 const CELL_TIMEOUT_MS = 8 * 60_000;
 
-const cells: Cell[] = [...controllerCells(FAULTS), ...portalCells(FAULTS), ...backupdCells(FAULTS)];
+// MATRIX_ONLY=<regexp> runs the matching cells only ("remote: command × fault"), for work on one row.
+const only = process.env.MATRIX_ONLY ? new RegExp(process.env.MATRIX_ONLY) : undefined;
+const cells: Cell[] = [
+  ...controllerCells(FAULTS), ...portalCells(FAULTS), ...portalRpcCells(FAULTS), ...backupdCells(FAULTS), ...backupdRpcCells(FAULTS),
+].filter((c) => !only || only.test(`${c.remote}: ${c.command} × ${c.fault}`));
 const slowFirst = (c: Cell) => (c.fault === "hang" ? 0 : c.fault === "slowbody" ? 1 : 2);
 const order = [...cells].sort((a, b) => slowFirst(a) - slowFirst(b));
 const results = new Map<Cell, { problems: string[]; ms: number; code: number | null }>();

@@ -24,7 +24,9 @@ export interface Cell {
   command: string;
   fault: Fault;
   /** Build the root and the argv for this chaos URL. */
-  prepare(chaos: Chaos): { dir: TestDir; args: string[]; env?: Record<string, string> };
+  prepare(chaos: Chaos): { dir: TestDir; args: string[]; env?: Record<string, string>; stdin?: string };
+  /** An rpcd plugin method: one JSON object on stdout is the answer (SPEC §7). */
+  rpc?: boolean;
 }
 
 export interface Observed {
@@ -121,6 +123,54 @@ export function portalCells(faults: readonly Fault[]): Cell[] {
   return cells;
 }
 
+/** LuCI's calls to the portal, through the ns.subscription plugin (an enterprise unit). */
+export function portalRpcCells(faults: readonly Fault[]): Cell[] {
+  const calls: Array<[string, boolean, string?]> = [
+    ["register", false, JSON.stringify({ secret: SECRET })],
+    ["info", true],
+    ["send-inventory", true],
+    ["unregister", true],
+  ];
+  return faults.flatMap((fault) =>
+    calls.map(([method, registered, stdin]) => ({
+      remote: "portal" as const,
+      command: `ns.subscription ${method}`,
+      fault,
+      rpc: true,
+      prepare: (c: Chaos) => ({
+        dir: registered ? portalRoot("enterprise", c.url) : unregisteredRoot(),
+        args: ["ns.subscription", "call", method],
+        stdin: stdin ?? "{}",
+        env: portalEnv(c.url),
+      }),
+    })),
+  );
+}
+
+/** LuCI's calls to backupd, through the ns.backup plugin. */
+export function backupdRpcCells(faults: readonly Fault[]): Cell[] {
+  const calls: Array<[string, object]> = [
+    ["registered-list-backups", {}],
+    ["registered-backup", {}],
+    ["registered-download-backup", { file: "backup-1700000000.tar.gz.gpg" }],
+    ["registered-delete-backup", { id: "backup-1700000000.tar.gz.gpg" }],
+  ];
+  return faults.flatMap((fault) =>
+    calls.map(([method, args]) => ({
+      remote: "backupd" as const,
+      command: `ns.backup ${method}`,
+      fault,
+      rpc: true,
+      prepare: (c: Chaos) => ({
+        dir: backupRoot(c.url),
+        args: ["ns.backup", "call", method],
+        stdin: JSON.stringify(args),
+        env: portalEnv("http://127.0.0.1:9"),
+      }),
+    })),
+  );
+}
+
 export function backupdCells(faults: readonly Fault[]): Cell[] {
   const cells: Cell[] = [];
   const cmds: Array<[string, string[]]> = [
@@ -172,11 +222,11 @@ export function controllerCells(faults: readonly Fault[]): Cell[] {
 
 export async function runCell(cell: Cell, timeoutMs: number): Promise<Observed> {
   const chaos = await startChaos(cell.fault);
-  const { dir, args, env } = cell.prepare(chaos);
+  const { dir, args, env, stdin } = cell.prepare(chaos);
   try {
     const before = snapshot(dir.root);
     const t0 = Date.now();
-    const r = await runBundle(args, { dir, env: { ...chaos.env, ...env }, timeoutMs });
+    const r = await runBundle(args, { dir, env: { ...chaos.env, ...env }, timeoutMs, stdin });
     const ms = Date.now() - t0;
     const diff = diffSnapshots(before, snapshot(dir.root));
     return { cell, code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms, diff, dir, chaosRequests: chaos.requests() };
