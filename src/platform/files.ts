@@ -3,7 +3,7 @@
  * the admin on the command line (`remote-backup upload ./x`), or a router
  * path already mapped with ctx.path(). ctx.fs covers router paths only.
  */
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import * as fsp from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
@@ -88,18 +88,26 @@ export function openFileRead(realPath: string): Readable {
 export async function saveStream(src: Readable, realPath: string, mode = 0o600): Promise<number> {
   const dir = dirname(realPath);
   const tmp = join(dir, `.${basename(realPath)}.${randomBytes(6).toString("hex")}.tmp`);
+  // Open first, then stream: createWriteStream would open asynchronously, and a
+  // source failing at once let the cleanup below run before the file existed.
+  // Until the pipeline owns the source, an early error must not go unhandled.
+  const early = () => {};
+  src.on("error", early);
+  const fh = await fsp.open(tmp, "wx", mode);
   let bytes = 0;
+  // Attached only now: a 'data' listener starts the flow, and nothing may flow before the pipe.
   src.on("data", (c: Uint8Array) => {
     bytes += c.length;
   });
+  src.off("error", early);
   try {
-    const out = createWriteStream(tmp, { mode, flags: "wx" });
-    await pipeline(src, out);
-    const fh = await fsp.open(tmp, "r");
-    await fh.sync().finally(() => fh.close());
+    await pipeline(src, fh.createWriteStream()); // closes fh when done
+    const synced = await fsp.open(tmp, "r");
+    await synced.sync().finally(() => synced.close());
     await fsp.chmod(tmp, mode);
     await fsp.rename(tmp, realPath);
   } catch (e) {
+    await fh.close().catch(() => {});
     await fsp.rm(tmp, { force: true });
     throw e;
   }
