@@ -137,12 +137,24 @@ export function backupdCells(faults: readonly Fault[]): Cell[] {
 }
 
 export function controllerCells(faults: readonly Fault[]): Cell[] {
-  return faults.map((fault) => ({
-    remote: "controller" as const,
-    command: "ns-plug connect",
-    fault,
-    prepare: (c: Chaos) => ({ dir: controllerRoot(c.url), args: ["connect"], env: portalEnv("http://127.0.0.1:9") }),
-  }));
+  const cmds: Array<[string, string[], boolean]> = [
+    ["ns-plug connect", ["connect"], false],
+    // OpenVPN's route-up hook and the 15-min cron job (all 8 reports: ns.controller is installed).
+    ["ns-controller-push-info", ["ns-controller-push-info"], false],
+    ["ns-push-reports", ["ns-push-reports"], true],
+  ];
+  return faults.flatMap((fault) =>
+    cmds.map(([command, args, dumps]) => ({
+      remote: "controller" as const,
+      command,
+      fault,
+      prepare: (c: Chaos) => {
+        const dir = controllerRoot(c.url);
+        if (dumps) dir.write("/usr/libexec/rpcd/ns.controller", "#!/bin/sh\necho '{\"data\": []}'\n", 0o755);
+        return { dir, args, env: portalEnv("http://127.0.0.1:9") };
+      },
+    })),
+  );
 }
 
 export async function runCell(cell: Cell, timeoutMs: number): Promise<Observed> {
