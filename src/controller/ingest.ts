@@ -31,8 +31,12 @@ export function ingestTarget(config: NsPlugConfig): IngestTarget | undefined {
   return { base: `${server}/api/ingest`, tlsVerify: config.tlsVerify, auth };
 }
 
-/** POST one JSON document to <base>/<name>; throws RemoteError unless the answer is 2xx. */
-export async function postIngest(ctx: Ctx, t: IngestTarget, name: string, body: unknown): Promise<void> {
+/**
+ * POST one JSON document to <base>/<name>; throws RemoteError unless the
+ * answer is 2xx. `overallMs` caps both attempts together (default: each
+ * attempt 60 s at most).
+ */
+export async function postIngest(ctx: Ctx, t: IngestTarget, name: string, body: unknown, overallMs?: number): Promise<void> {
   const url = `${t.base}/${name}`;
   const res = await ctx.http.request({
     method: "POST",
@@ -43,6 +47,7 @@ export async function postIngest(ctx: Ctx, t: IngestTarget, name: string, body: 
     timeoutMs: 20_000,
     deadlineMs: 60_000,
     retries: 1,
+    overallMs,
     remote: "controller",
   });
   await res.dump();

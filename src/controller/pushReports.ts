@@ -22,6 +22,14 @@ export const REPORTS = [
   "dump-ovpn-connections",
 ] as const;
 
+/**
+ * One run may take 12 min at most, all reports together: cron starts the next
+ * one 15 min later. Without it a controller answering slowly held a run up
+ * to 16 min (8 reports × 2 attempts × 60 s) and runs piled up. A report
+ * whose turn comes after the budget is spent is logged as not sent.
+ */
+export const RUN_BUDGET_MS = 12 * 60_000;
+
 /** Exit code: 0 all sent; 1 some failed; 1/2/3 server/unit_id/token missing (like the original). */
 export async function pushReports(ctx: Ctx): Promise<number> {
   const { config } = await readNsPlugConfig(ctx);
@@ -33,13 +41,20 @@ export async function pushReports(ctx: Ctx): Promise<number> {
   const haveDumps = await hasNsController(ctx);
   if (!haveDumps) ctx.log.warning("/usr/libexec/rpcd/ns.controller not installed: sending dump-nsplug-config only");
   let failed = 0;
+  const until = ctx.clock.now().getTime() + RUN_BUDGET_MS;
   for (const name of REPORTS) {
+    const left = until - ctx.clock.now().getTime();
+    if (left <= 0) {
+      failed++;
+      ctx.log.warning(`${name}: not sent: this run's ${RUN_BUDGET_MS / 60_000} min are spent`);
+      continue;
+    }
     try {
       let body: unknown;
       if (haveDumps) body = await callNsController(ctx, name);
       else if (name === "dump-nsplug-config") body = { name: await unitName(ctx, config) };
       else continue;
-      await postIngest(ctx, target, name, body);
+      await postIngest(ctx, target, name, body, left);
       ctx.log.debug(`sent ${name}`);
     } catch (e) {
       failed++;

@@ -56,7 +56,7 @@ export interface HttpResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Readable;
   text(): Promise<string>;
-  /** Drain and discard the body. */
+  /** Discard the body: drained when it comes within 2 s, else the connection is closed. */
   dump(): Promise<void>;
 }
 
@@ -72,6 +72,8 @@ export interface HttpDeps {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Longest wait for the rest of an answer body that is being discarded. */
+const DUMP_WAIT_MS = 2_000;
 
 /** A URL fit for messages: no credentials, no query. */
 export function displayUrl(url: string): string {
@@ -219,7 +221,7 @@ export function createHttp(deps: HttpDeps): Http {
         }
         continue;
       }
-      const body = res.body as unknown as Readable & { text(): Promise<string>; dump(): Promise<void> };
+      const body = res.body as unknown as Readable & { text(): Promise<string>; dump(o?: { signal?: AbortSignal }): Promise<void> };
       guardBody(body, `${req.remote ?? "server"} ${displayUrl(url)}`, describeFault, req.minSpeed ?? DEFAULT_MIN_SPEED);
       return {
         status: res.statusCode,
@@ -227,7 +229,9 @@ export function createHttp(deps: HttpDeps): Http {
         headers: res.headers,
         body,
         text: () => body.text(),
-        dump: () => body.dump().catch(() => {}),
+        // A body nobody reads is not worth waiting for: a portal trickling its answer to a
+        // heartbeat held the command a minute for nothing (fault matrix, slow body).
+        dump: () => body.dump({ signal: AbortSignal.timeout(DUMP_WAIT_MS) }).catch(() => {}),
       };
     }
   }

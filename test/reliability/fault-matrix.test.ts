@@ -76,6 +76,7 @@ test.after(() => {
     `(${slowest?.[0].remote}: ${slowest?.[0].command} × ${slowest?.[0].fault})`);
   for (const f of ["hang", "slowbody"] as const) {
     const ms = cells.filter((c) => c.fault === f).map((c) => results.get(c)?.ms ?? 0);
+    if (!ms.length) continue;
     console.log(`FIGURE fault matrix: ${f}: longest command ${(Math.max(...ms) / 1000).toFixed(0)} s, median ${(ms.sort((a, b) => a - b)[ms.length >> 1]! / 1000).toFixed(0)} s`);
   }
 });

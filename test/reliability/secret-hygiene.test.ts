@@ -18,15 +18,14 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn } from "node:child_process";
-import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { BUNDLE, bundleEnv } from "../helpers/bundle";
 import { watchDescendants } from "../helpers/proc-watch";
-import { pluginFile } from "../helpers/rpcd";
 import { testdir, type TestDir } from "../helpers/testdir";
 import { installSysupgrade, startBackupd, type Backupd } from "../servers/backupd";
 import { startController, type Controller } from "../servers/controller";
 import { startPortal, type Portal } from "../servers/portal";
+import { filesOf, watchedRunner, type Ran, type Runner } from "./lib/watched";
 
 const ENT = { type: "enterprise" as const, secret: "Hyg-Ent-Secret-5e1f9a", uuid: "a1b2c3d4-0000-4000-8000-00000000e001", id: 11 };
 const COM = { type: "community" as const, secret: "Hyg-Com-Secret-77b2c4", uuid: "a1b2c3d4-0000-4000-8000-00000000c001", id: 12 };
@@ -40,17 +39,7 @@ let ctl: Controller;
 let dir: TestDir;
 let joinCode: string;
 
-interface Ran {
-  name: string;
-  code: number | null;
-  /** stdout and stderr together (searched); `stdout` alone (parsed). */
-  out: string;
-  stdout: string;
-  hits: string[];
-  texts: string[];
-  seen: string[];
-}
-const runs: Ran[] = [];
+let runner: Runner;
 
 function secrets(): string[] {
   const passwords = ctl.registerRequests().map((r) => String((r.json() as { password?: string }).password ?? "")).filter(Boolean);
@@ -60,43 +49,13 @@ function secrets(): string[] {
   ];
 }
 
-/** Run the bundle (`args`) or an rpcd front (`plugin`), watched; returns its output. */
-async function run(name: string, how: { args?: string[]; plugin?: string; method?: string; stdin?: unknown }): Promise<Ran> {
-  const [cmd, argv] = how.plugin ? [pluginFile(how.plugin), ["call", how.method!]] : [process.execPath, [BUNDLE, ...how.args!]];
-  const child = spawn(cmd, argv, { env: bundleEnv({ dir, env: portal.env }), stdio: ["pipe", "pipe", "pipe"] });
-  const watch = watchDescendants(child.pid!, secrets(), 1);
-  let out = "";
-  let stdout = "";
-  child.stdout!.on("data", (b) => ((out += b), (stdout += b)));
-  child.stderr!.on("data", (b) => (out += b));
-  child.stdin!.on("error", () => {});
-  child.stdin!.end(how.stdin === undefined ? "" : typeof how.stdin === "string" ? how.stdin : JSON.stringify(how.stdin));
-  const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
-  const rep = watch.stop();
-  const r: Ran = { name, code, out, stdout, hits: rep.hits, texts: rep.texts, seen: rep.seen };
-  runs.push(r);
-  return r;
-}
-
 const json = (r: Ran) => JSON.parse(r.stdout);
-const rpc = (plugin: string, method: string, stdin: unknown = {}) => run(`${plugin} ${method}`, { plugin, method, stdin });
-const cli = (...args: string[]) => run(args.join(" "), { args });
+const rpc = (plugin: string, method: string, stdin: unknown = {}) => runner.run(`${plugin} ${method}`, { plugin, method, stdin });
+const cli = (...args: string[]) => runner.run(args.join(" "), { args });
 
 function ok(r: Ran, code = 0): Ran {
   assert.is(r.code, code, `${r.name}: exit ${r.code}\n${r.out}`);
   return r;
-}
-
-/** Every file under the root, router path → content (latin1: binary files compare byte for byte). */
-function files(root: string, rel = ""): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const name of readdirSync(join(root, rel))) {
-    const p = `${rel}/${name}`;
-    const st = lstatSync(join(root, p));
-    if (st.isDirectory()) files(root, p).forEach((v, k) => out.set(k, v));
-    else if (st.isFile()) out.set(p, readFileSync(join(root, p), "latin1"));
-  }
-  return out;
 }
 
 test.before(async () => {
@@ -120,6 +79,7 @@ test.before(async () => {
     "/root/.profile": "",
   });
   installSysupgrade(dir.bin);
+  runner = watchedRunner(dir, portal.env, secrets);
   dir.standin("reboot"); // ns.backup restore reboots, as the original did
   dir.standin("/sbin/hotplug-call");
   dir.standin("/etc/init.d/firewall");
@@ -192,7 +152,7 @@ test("alert proxy: a webhook reaches the portal", async () => {
   }
   const code = await new Promise<number | null>((r) => child.on("close", (c) => r(c)));
   const rep = watch.stop();
-  runs.push({ name: "ns-plug-alert-proxy", code, out, stdout: "", hits: rep.hits, texts: rep.texts, seen: rep.seen });
+  runner.runs.push({ name: "ns-plug-alert-proxy", code, out, stdout: "", hits: rep.hits, texts: rep.texts, seen: rep.seen });
   assert.is(code, 0, out);
 });
 
@@ -219,6 +179,7 @@ test("unsubscribe: unregister (CLI), then ns.subscription register/unregister wi
 test("0 secrets in any child's argv/environment, any output or log line, any file but the two that hold them", () => {
   const all = secrets();
   const problems: string[] = [];
+  const runs = runner.runs;
   for (const r of runs) {
     for (const h of r.hits) problems.push(`${r.name}: ${h}`);
     for (const s of all) {
@@ -229,7 +190,7 @@ test("0 secrets in any child's argv/environment, any output or log line, any fil
   // By contract: ns-plug holds secret and token (and the feed URL with the secret), backup.pass the passphrase.
   const HOLDERS = new Set(["/etc/config/ns-plug", "/etc/backup.pass"]);
   let scanned = 0;
-  for (const [p, text] of files(dir.root)) {
+  for (const [p, text] of filesOf(dir.root)) {
     if (HOLDERS.has(p)) continue;
     scanned++;
     for (const s of all) if (text.includes(s)) problems.push(`file ${p} carries a secret (${s.slice(0, 4)}…)`);

@@ -87,6 +87,20 @@ test("overallMs bounds every attempt and backoff wait together", async () => {
   await srv.close();
 });
 
+test("dump() does not wait for a trickling body it is discarding", async () => {
+  const timers: NodeJS.Timeout[] = [];
+  const srv = await raw((s) => {
+    s.write("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n");
+    timers.push(setInterval(() => s.write("1\r\n \r\n"), 200));
+  });
+  const res = await http.request({ url: srv.url, remote: "portal" });
+  const t0 = Date.now();
+  await res.dump();
+  assert.ok(Date.now() - t0 < 10_000, `dump returned after ${Date.now() - t0} ms`);
+  timers.forEach(clearInterval);
+  await srv.close();
+});
+
 test("overallMs also bounds the body read after the answer's headers", async () => {
   const timers: NodeJS.Timeout[] = [];
   const srv = await raw((s) => {
