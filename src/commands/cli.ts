@@ -1,5 +1,5 @@
 /**
- * commander, configured the same way for every command: no process.exit
+ * commander, configured the same way for every command: no exit call
  * (main.ts owns that), errors become UsageError (exit 2), help goes to stdout.
  */
 import { Command, CommanderError } from "commander";

@@ -55,7 +55,7 @@ export const realClock: Clock = {
 };
 
 /**
- * Commands print, return, and main.ts calls process.exit, which drops what a
+ * Commands print, return, and main.ts ends the process (its one exit call), which drops what a
  * pipe has not taken yet: through `| jq` or rpcd, a 1 MB subscription-info
  * answer came out cut at 64 KiB (issue 9's hostile corpus). Blocking writes
  * on a piped stdout make every print() complete before it returns (files and
