@@ -28,7 +28,13 @@ endef
 #                    passphrase from a file descriptor without gpg-agent; gnupg2's gpg
 #                    needs gpg-agent, which is in gnupg2-utils
 NS_PLUG_DEPENDS:=node openvpn-openssl gnupg
-NS_PLUG_CONFFILES:=/etc/config/ns-plug
+# One per line: OpenWrt's conffiles and the ipk's control/conffiles list one path a line.
+# /etc/config/don is made by uci-defaults/20_ns-don (the original ns-don's way); listed so
+# an upgrade keeps the admin's support settings.
+define NS_PLUG_CONFFILES
+/etc/config/ns-plug
+/etc/config/don
+endef
 
 ifneq ($(TOPDIR),)
 # ---------------------------------------------------------------- OpenWrt package
@@ -100,7 +106,7 @@ SRC := $(shell find src -name '*.ts') $(wildcard scripts/*.mjs) build.mjs packag
 IPK_VERSION := $(PKG_VERSION)-r$(PKG_RELEASE)
 IPK_DIR ?= dist
 
-.PHONY: all build deps test demo bench clean typecheck install ipk test-node18
+.PHONY: all build deps test demo bench clean typecheck install ipk test-node18 test-debian-node
 
 all: build
 
@@ -120,6 +126,9 @@ typecheck: deps
 
 test-node18: deps
 	sh scripts/test-node18.sh
+
+test-debian-node: deps
+	sh scripts/test-debian-node.sh
 
 test: deps
 	npx tsc --noEmit
@@ -144,7 +153,7 @@ ipk: build
 	PKG_DEPENDS='$(subst $(space),$(comma)$(space),$(NS_PLUG_DEPENDS))' \
 	PKG_MAINTAINER='$(PKG_MAINTAINER)' PKG_LICENSE='$(PKG_LICENSE)' \
 	PKG_TITLE='$(NS_PLUG_TITLE)' PKG_DESCRIPTION="$$NS_PLUG_DESCRIPTION" \
-	PKG_CONFFILES='$(NS_PLUG_CONFFILES)' \
+	PKG_CONFFILES="$$NS_PLUG_CONFFILES" \
 	sh scripts/build-ipk.sh . "$(IPK_DIR)"
 
 empty :=
@@ -152,6 +161,7 @@ space := $(empty) $(empty)
 comma := ,
 # Multi-line: passed through the environment, not the command line.
 export NS_PLUG_DESCRIPTION
+export NS_PLUG_CONFFILES
 
 clean:
 	rm -rf dist

@@ -2,6 +2,15 @@
 // of ~50% slowdown, so A and B alternate and we compare medians).
 import { spawnSync } from "node:child_process";
 
+// Every bench imports this: the environment a router has, without Node start-up
+// options. NODE_EXTRA_CA_CERTS (set on some build machines) makes every `node`
+// parse a CA bundle at start, ~20-40 ms added to the baseline and to us alike,
+// which flattered every start-up ratio (1.3x measured with it was 2x without).
+for (const k of ["NODE_EXTRA_CA_CERTS", "NODE_OPTIONS"]) {
+  if (process.env[k] !== undefined) console.log(`bench: ${k} unset (a router has none)`);
+  delete process.env[k];
+}
+
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

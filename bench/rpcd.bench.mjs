@@ -36,13 +36,15 @@ try {
     "ns-plug.js ns.plug list": [node, ["dist/ns-plug.js", "ns.plug", "list"]],
     "status (pending, runs ip)": [fronts[0], ["call", "status"], { env: env(root), input: "{ }", stdio: ["pipe", "ignore", "ignore"] }],
     "status (unregistered)": [fronts[0], ["call", "status"], { env: env(unregistered), input: "{ }", stdio: ["pipe", "ignore", "ignore"] }],
+    // A call that logs (one error line): the log goes to syslog through one `logger` child (issue 12).
+    "unknown method (logs 1 line)": [fronts[0], ["call", "nope"], { env: env(unregistered), input: "{ }", stdio: ["pipe", "ignore", "ignore"] }],
   }, 40);
   const base = m["node -e 0"];
   console.log(`node -e 0                    median ${fmt(base)} ms`);
   for (const k of ["ns-plug.js --help", "ns-plug.js ns.plug list"]) {
     console.log(`${k.padEnd(28)} median ${fmt(m[k])} ms  ratio ${fmt(m[k] / base, 3)}`);
   }
-  for (const k of ["status (pending, runs ip)", "status (unregistered)"]) {
+  for (const k of ["status (pending, runs ip)", "status (unregistered)", "unknown method (logs 1 line)"]) {
     console.log(`call ns.plug ${k.padEnd(16)} median ${fmt(m[k])} ms  ratio ${fmt(m[k] / base, 3)}  (goal <= 1.3)`);
   }
 } finally {

@@ -17,9 +17,13 @@ import { startController } from "../test/servers/controller";
 import { addressIn, checkLabPrerequisites, startTunnelLab, type TunnelLab } from "../test/servers/controller-lab";
 import { installUnitFiles } from "../test/servers/controller-unit";
 import { FIRING, RESOLVED, postWebhook, startProxy, webhook } from "../test/servers/alerts-sink";
-import { onlyJson, pluginFile, runFile } from "../test/helpers/rpcd";
+import { pluginFile, runFile } from "../test/helpers/rpcd";
+import { ubusCall } from "../test/servers/ns-api-server";
 import { bundleEnv, startBundle } from "../test/helpers/bundle";
 import type { ChildProcess } from "node:child_process";
+import { readFileSync, symlinkSync } from "node:fs";
+import { BUNDLE } from "../test/helpers/bundle";
+import { addressOf, checkSupportLabPrerequisites, processesWith, startSupportLab } from "../test/servers/support-lab";
 
 const CONFIG = `
 config main 'config'
@@ -116,21 +120,21 @@ async function backup(d: Demo): Promise<void> {
 }
 
 
-/** LuCI's way in: `ubus call <plugin> <method>` → rpcd runs the generated front with JSON on stdin. */
+/**
+ * The web UI's way in: it POSTs `{path, method, payload}` to ns-api-server,
+ * which runs `/usr/libexec/rpcd/<plugin> call <method>` itself (stdout and
+ * stderr combined, exit status checked: SPEC §7). Done here through the
+ * ns-api-server stand-in (test/servers/ns-api-server.ts); what is shown is
+ * what the UI receives: HTTP status, message, data.
+ */
 async function ubus(d: Demo, plugin: string, method: string, args: Record<string, unknown> = {}, prefix?: string[]): Promise<Record<string, unknown>> {
-  const stdin = JSON.stringify({ ubus_rpc_session: "0123456789abcdef0123456789abcdef", ...args });
-  const r = await runFile(pluginFile(plugin), ["call", method], { dir: d.dir, env: d.env, stdin, prefix });
-  let answer: Record<string, unknown> = {};
-  try {
-    answer = onlyJson(r.stdout, r.stderr);
-  } catch (e) {
-    d.failures.push(`ubus call ${plugin} ${method}: ${(e as Error).message}`);
-  }
-  const bad = "error" in answer || "validation" in answer;
-  if (bad) d.failures.push(`ubus call ${plugin} ${method}: ${JSON.stringify(answer)}`);
-  const shown = JSON.stringify(answer);
-  say(`${bad ? "✗" : "✓"} ubus call ${plugin} ${method}`.padEnd(48) + ` → ${shown.length > 150 ? `${shown.slice(0, 150)}…` : shown}`);
-  return answer;
+  const r = await ubusCall(plugin, method, args, { dir: d.dir, env: d.env, prefix });
+  const data = r.body.data !== null && typeof r.body.data === "object" ? (r.body.data as Record<string, unknown>) : {};
+  const bad = r.status !== 200 || r.body.data === null;
+  if (bad) d.failures.push(`ns-api-server ${plugin} ${method}: HTTP ${r.status} ${r.body.message}; output ${JSON.stringify(r.output.slice(0, 300))}`);
+  const shown = JSON.stringify(r.body.data);
+  say(`${bad ? "✗" : "✓"} UI → ns-api-server → ${plugin} ${method}`.padEnd(58) + ` → HTTP ${r.status} data ${shown.length > 130 ? `${shown.slice(0, 130)}…` : shown}`);
+  return data;
 }
 
 async function until<T>(what: string, f: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
@@ -178,7 +182,7 @@ async function controller(d: Demo): Promise<void> {
   d.dir.write("/var/run/ns-plug.booted", ""); // not the first start after boot: no random delay
   const fqdn = new URL(url).host;
   const joinCode = Buffer.from(JSON.stringify({ fqdn, token, unit_id: unitId })).toString("base64");
-  say(`controller at ${url}; the admin pastes its join code into LuCI`);
+  say(`controller at ${url}; the admin pastes its join code into the web UI (calls through the ns-api-server stand-in)`);
   await ubus(d, "ns.plug", "register", { join_code: joinCode, tls_verify: false, unit_name: "demo-fw", description: "make demo" });
   observe(d, "UCI server/unit_id/token set, ns-plug restarted", d.dir.read("/etc/config/ns-plug").includes(`option server 'https://${fqdn}'`) && d.dir.calls().some((c) => c.startsWith("/etc/init.d/ns-plug restart")));
 
@@ -208,7 +212,10 @@ async function controller(d: Demo): Promise<void> {
   const conf = d.dir.read("/usr/share/ns-plug/client.conf");
   observe(d, "client.conf written after approval", conf.startsWith("client\n") && d.dir.mode("/usr/share/ns-plug/client.conf") === 0o600,
     `${((Date.now() - t0) / 1000).toFixed(1)} s after approval, mode 0600, ${conf.split("\n").length} lines, ends with '${conf.trim().split("\n").pop()}'`);
-  observe(d, "rsyslog forwarding file written", d.dir.exists("/var/etc/rsyslog.ns-plug.conf"));
+  // With a tunnel, connect is still running: it writes the rsyslog file just after client.conf
+  // (a bare Debian under load saw the check come first).
+  const rsyslogConf = await until("the rsyslog forwarding file", () => d.dir.exists("/var/etc/rsyslog.ns-plug.conf"), 30_000).catch(() => false);
+  observe(d, "rsyslog forwarding file written", rsyslogConf);
   observe(d, "LuCI login rpcd.controller stored with a crypt hash", /option password '\$6\$/.test(d.dir.read("/etc/config/rpcd")));
   if (lab) {
     const address = await until("tun-nsplug address", () => addressIn(lab!.unitNs, "tun-nsplug"), 30_000).catch((e) => {
@@ -226,13 +233,14 @@ async function controller(d: Demo): Promise<void> {
 }
 
 async function rpcdViews(d: Demo): Promise<void> {
-  say("— LuCI pages (rpcd plugins; `list` is answered by sh without starting Node)");
+  say("— LuCI pages: the web UI's calls go through the ns-api-server stand-in (it runs the rpcd plugins itself, stdout+stderr combined); `list` is answered by sh without starting Node");
   const list = await runFile(pluginFile("ns.subscription"), ["list"], { env: { PATH: "/nonexistent" } });
   observe(d, "ns.subscription list with no node in PATH", list.code === 0 && list.stdout.includes("info"), list.stdout.trim().slice(0, 80));
   const info = await ubus(d, "ns.subscription", "info");
   observe(d, "subscription active", info.active === true, `${info.plan}, expires ${new Date(Number(info.expiration)).toISOString()}`);
   const backups = await ubus(d, "ns.backup", "registered-list-backups");
-  observe(d, "LuCI lists the remote backups", Array.isArray(backups.values) && backups.values.length >= 1);
+  const listed = (backups.values as { backups?: unknown[] } | undefined)?.backups;
+  observe(d, "LuCI lists the remote backups (values.backups)", Array.isArray(listed) && listed.length >= 1);
 }
 
 async function alerts(d: Demo): Promise<void> {
@@ -253,6 +261,48 @@ async function alerts(d: Demo): Promise<void> {
   observe(d, "SIGTERM: proxy drained and exited 0", exit.code === 0);
 }
 
+async function support(d: Demo): Promise<void> {
+  let why: string | undefined;
+  try {
+    checkSupportLabPrerequisites();
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  if (why) {
+    say(`— remote support session SKIPPED: ${why}`);
+    return;
+  }
+  say("— remote support session (support server in its own namespace: real OpenVPN on UDP 1194 and TCP 443; the unit's real sshd)");
+  const systemId = /option system_id '([^']+)'/.exec(d.dir.read("/etc/config/ns-plug"))?.[1] ?? "";
+  const lab = await startSupportLab({ systemId });
+  d.cleanups.push(() => lab.close());
+  d.dir.write("/etc/config/don", `\nconfig main 'config'\n\toption server '${lab.serverIp}'\n\toption ca '/etc/don/nethesis.pem'\n\toption ssh_key '/etc/don/nethesis.pub'\n\toption system_id ''\n`);
+  d.dir.write("/etc/don/nethesis.pem", readFileSync(lab.pki.caPath, "utf8"));
+  d.dir.write("/etc/don/nethesis.pub", readFileSync(lab.supportPub, "utf8"));
+  symlinkSync(BUNDLE, d.dir.path("/usr/sbin/don"));
+  d.dir.standin("ubus");
+  const inUnit = ["ip", "netns", "exec", lab.unitNs];
+  d.cleanups.push(() => runFile(d.dir.path("/usr/sbin/don"), ["stop"], { dir: d.dir, env: d.env, prefix: inUnit }).then(() => {}));
+  say("the admin presses Start session (system_id: the subscription's)");
+  const s = await ubus(d, "ns.don", "start", {}, inUnit);
+  const address = addressOf(lab.unitNs, "tunDON");
+  observe(d, "tunnel tunDON up (UDP 1194), credentials accepted by the support server", !!address && lab.verified().some((l) => l.endsWith(` ${String(s.session_id)}`)), address ?? "no address");
+  observe(d, "web login nethsupport added (crypt hash), cron line don expire", /config login 'ns_don'/.test(d.dir.read("/etc/config/rpcd")) && (d.dir.readIfExists("/etc/crontabs/root") ?? "").includes("/usr/sbin/don expire"));
+  if (address) {
+    const r = await lab.ssh(address, "echo support is in: $(id -un)@$(uname -n)");
+    observe(d, `support: ssh -p 981 root@${address} (support key)`, r.code === 0, r.stdout.trim() || r.stderr.trim());
+    const other = await lab.ssh(address, "true", { key: lab.otherKey });
+    observe(d, "another key is refused", other.code === 255, other.stderr.trim().split("\n").pop());
+  }
+  await ubus(d, "ns.don", "status", {}, inUnit);
+  const e = await ubus(d, "ns.don", "extend", {}, inUnit);
+  observe(d, "extended once by 7 days", e.status === "extended" && Number(e.expiry_time) - Number(s.expiry_time) === 7 * 86400);
+  await ubus(d, "ns.don", "stop", {}, inUnit);
+  const left = processesWith(d.dir.path("/var/run/don"));
+  observe(d, "stopped: no OpenVPN, no sshd, no state, no login, no cron line",
+    left.length === 0 && !d.dir.exists("/var/run/don") && !d.dir.read("/etc/config/rpcd").includes("ns_don") && !(d.dir.readIfExists("/etc/crontabs/root") ?? "").includes("don expire"));
+}
+
 async function main(): Promise<number> {
   const portal = await startPortal();
   const sys = DEMO_SYSTEMS.find((s) => s.type === "enterprise")!;
@@ -269,6 +319,7 @@ async function main(): Promise<number> {
     await backup(d);
     await rpcdViews(d);
     await alerts(d);
+    await support(d);
     say("— unregister");
     await step(d, "unregister", ["unregister"]);
     observe(d, "portal freed the key", portal.stored.freed.length === 1);

@@ -55,15 +55,21 @@ case $0 in
 	done
 	;;
 esac
+# Failures are answered like the bundle's own (SPEC §7): one JSON object,
+# exit 0, nothing on stderr (ns-api-server reads stdout and stderr combined
+# and drops the answer of a non-zero exit); the reason goes to syslog, and to
+# stderr only when a person runs this from a terminal.
+fail() {
+	printf '%s\\n' "{\\"error\\":\\"$1\\"}"
+	logger -t ns-plug -p daemon.err "${name}: $2" >/dev/null 2>&1 || :
+	if [ -t 2 ]; then echo "${name}: $2" >&2; fi
+	exit 0
+}
 if [ ! -f "$bundle" ]; then
-	printf '%s\\n' '{"error":"bundle_not_found"}'
-	echo "${name}: $bundle not found" >&2
-	exit 1
+	fail bundle_not_found "$bundle not found"
 fi
 if ! command -v node >/dev/null 2>&1; then
-	printf '%s\\n' '{"error":"node_not_found"}'
-	echo "${name}: node not found in PATH" >&2
-	exit 1
+	fail node_not_found "node not found in PATH"
 fi
 exec node "$bundle" ${name} "$@"
 `;

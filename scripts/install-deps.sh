@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES="openvpn easy-rsa gnupg rsyslog prometheus-alertmanager shellcheck wrk strace jq iputils-ping iproute2 openssl curl tar gzip"
+DEB_PACKAGES="openvpn easy-rsa gnupg gnupg1 rsyslog prometheus-alertmanager victoria-metrics shellcheck wrk strace jq iputils-ping iproute2 openssl curl tar gzip openssh-server"
 
 missing=""
 for p in $DEB_PACKAGES; do

@@ -10,10 +10,12 @@
 #
 # Sources (see docs/operations.md, "Packaging"):
 #   dist/ns-plug.js                    → /usr/libexec/ns-plug/ns-plug.js (required)
-#   (command table below)              → /usr/sbin/<command> → ../libexec/ns-plug/ns-plug.js
-#   dist/rpcd/ns.plug|ns.subscription|ns.backup → /usr/libexec/rpcd/
+#   (command table below)              → /usr/sbin/<command> (/usr/bin/<command> for BIN_COMMANDS)
+#                                        → ../libexec/ns-plug/ns-plug.js
+#   dist/rpcd/ns.plug|ns.subscription|ns.backup|ns.don → /usr/libexec/rpcd/
 #   init.d/*                           → /etc/init.d/
 #   uci-defaults/*                     → /etc/uci-defaults/
+#   (empty directory)                  → /usr/libexec/mwan-hooks/
 #   hooks/register/*, hooks/unregister/* (executables) → /usr/share/ns-plug/hooks/…/
 #   files/**                           → /** (a root overlay: /usr/sbin/ns-plug, rpcd ACLs,
 #                                        /etc/config/ns-plug, keep.d, …)
@@ -35,8 +37,10 @@ dest=$2
 # Entry points of the bundle (SPEC §1): links, so one file is the whole program.
 COMMANDS="register unregister send-heartbeat send-inventory send-backup remote-backup
 subscription-info inventory ns-plug-alert-proxy ns-controller-push-info
-ns-controller-telegraf-down ns-push-reports"
-RPCD_PLUGINS="ns.plug ns.subscription ns.backup"
+ns-controller-telegraf-down distfeed-setup update-packages don"
+# The original installs these in /usr/bin (cron lines and other packages call them there; SPEC §1).
+BIN_COMMANDS="ns-push-reports ns-download"
+RPCD_PLUGINS="ns.plug ns.subscription ns.backup ns.don"
 INIT_SCRIPTS="ns-plug ns-plug-alert-proxy send-inventory"
 HOOK_DIRS="register unregister"
 
@@ -92,6 +96,9 @@ put_file 0755 "$src/dist/ns-plug.js" /usr/libexec/ns-plug/ns-plug.js
 for c in $COMMANDS; do
 	put_link ../libexec/ns-plug/ns-plug.js "/usr/sbin/$c"
 done
+for c in $BIN_COMMANDS; do
+	put_link ../libexec/ns-plug/ns-plug.js "/usr/bin/$c"
+done
 
 for p in $RPCD_PLUGINS; do
 	put_optional 0755 "$src/dist/rpcd/$p" "/usr/libexec/rpcd/$p"
@@ -102,6 +109,15 @@ for s in $INIT_SCRIPTS; do
 done
 
 put_optional 0755 "$src/uci-defaults/20_ns-plug" /etc/uci-defaults/20_ns-plug
+# The other first-boot scripts: the migrations of SPEC §10 and the mwan hook line.
+for f in "$src"/uci-defaults/*; do
+	[ -f "$f" ] || continue
+	case ${f##*/} in .* | 20_ns-plug) continue ;; esac
+	put_file 0755 "$f" "/etc/uci-defaults/${f##*/}"
+done
+
+# mwan3 hook directory: the dispatcher (files/usr/libexec/ns-plug/mwan-hooks) runs what is in it.
+put_dir /usr/libexec/mwan-hooks
 
 # Hook directories always exist (admins drop their own hooks there); shipped
 # hooks are the executable files of hooks/<command>/ — a README is not a hook.

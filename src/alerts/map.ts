@@ -60,18 +60,30 @@ export function statusOf(endsAt: string | null | undefined, nowMs: number): Lega
 /** Interface names go into the alert id: keep them short and printable. */
 const INTERFACE = /^[\x21-\x7e]{1,64}$/;
 
+export interface MapOptions {
+  /**
+   * A rule producing `HaPrimaryRecovered` is installed (alerts/ha-rules.ts
+   * looks in /etc/vmalert/rules). Without one, nothing would ever bring
+   * `ha:primary:failed` back to OK, so `HaPrimaryFailed` falls back to the
+   * default endsAt mapping (its resolution sends OK). Default: installed.
+   */
+  haRecoveryRule?: boolean;
+}
+
 /**
  * One alert → the legacy alert to send, or undefined when nothing is sent
- * (unknown alertname, unmapped path, missing label, or an HA resolution).
+ * (unknown alertname, unmapped path, or an HA resolution).
  */
-export function mapAlert(alert: WebhookAlert, nowMs: number): LegacyAlert | undefined {
+export function mapAlert(alert: WebhookAlert, nowMs: number, opts: MapOptions = {}): LegacyAlert | undefined {
   const labels = alert.labels;
   const label = (k: string) => (Object.hasOwn(labels, k) ? labels[k] : undefined);
   const status = statusOf(alert.endsAt, nowMs);
   switch (label("alertname")) {
     case "WanDown": {
+      // As the original: an alert without a usable interface label still
+      // reaches the portal, as wan:unknown:down, rather than being lost.
       const iface = label("interface");
-      return iface && INTERFACE.test(iface) ? { alertId: `wan:${iface}:down`, status } : undefined;
+      return { alertId: `wan:${iface && INTERFACE.test(iface) ? iface : "unknown"}:down`, status };
     }
     case "DiskSpaceCritical": {
       const path = label("path");
@@ -86,8 +98,10 @@ export function mapAlert(alert: WebhookAlert, nowMs: number): LegacyAlert | unde
     case "HaSyncFailed":
       return { alertId: "ha:sync:failed", status };
     // HA alerts are events firing for a short window: the window's end is not
-    // a recovery, so resolutions send nothing (legacy semantics).
+    // a recovery, so resolutions send nothing (legacy semantics) — as long as
+    // a HaPrimaryRecovered rule exists to send the OK.
     case "HaPrimaryFailed":
+      if (opts.haRecoveryRule === false) return { alertId: "ha:primary:failed", status };
       return status === "FAILURE" ? { alertId: "ha:primary:failed", status: "FAILURE" } : undefined;
     case "HaPrimaryRecovered":
       return status === "FAILURE" ? { alertId: "ha:primary:failed", status: "OK" } : undefined;

@@ -10,6 +10,7 @@ import { answerRequest, type WebhookResult } from "./webhook";
 import { postLegacyAlert } from "./deliver";
 import { createDeliveryQueue, type Timers } from "./queue";
 import { watchConfig } from "./registration";
+import { watchHaRules } from "./ha-rules";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -32,6 +33,7 @@ export async function startAlertProxy(ctx: Ctx, listen: { host: string; port: nu
   ctx.log.setLevel("warning"); // SPEC default, until the config says otherwise
   const config = watchConfig(ctx, (c) => ctx.log.setLevel(c.alertProxyLoglevel));
   await config.current();
+  const haRules = await watchHaRules(ctx);
   // Not ctx.http: see platform/http-post.ts (undici's memory cost in a resident process).
   const poster = createJsonPoster();
   const queue = createDeliveryQueue({
@@ -46,7 +48,8 @@ export async function startAlertProxy(ctx: Ctx, listen: { host: string; port: nu
     maxBodyBytes: MAX_BODY_BYTES,
     onHandlerError: (m) => ctx.log.error(`internal error answering a request: ${m}`),
     handle(req) {
-      const r = answerRequest(req, ctx.clock.now().getTime());
+      const r = answerRequest(req, ctx.clock.now().getTime(), { haRecoveryRule: haRules.installed() });
+      haRules.maybeRefresh();
       if (r.refused) ctx.log.info(`webhook refused (400): ${r.refused}`);
       if (ctx.log.enabled("debug") && (r.alerts.length || r.ignored.length)) ctx.log.debug(describeWebhook(r));
       if (r.alerts.length === 0) return r.answer;
@@ -61,7 +64,10 @@ export async function startAlertProxy(ctx: Ctx, listen: { host: string; port: nu
   return {
     host: server.host,
     port: server.port,
-    reloadConfig: () => config.invalidate(),
+    reloadConfig: () => {
+      config.invalidate();
+      void haRules.refresh();
+    },
     async stop(graceMs) {
       const closed = server.close();
       await queue.drain(graceMs);

@@ -87,8 +87,22 @@ export function createDeliveryQueue(deps: QueueDeps): DeliveryQueue {
   /** Set when drain gave up: late answers of aborted requests change nothing. */
   let stopped = false;
   let onEmpty: (() => void) | undefined;
+  /** Alerts dropped because the queue was full, not yet reported. */
   let overflow = 0;
   let overflowLoggedAt = -Infinity;
+  let overflowTimer: unknown;
+
+  // Rate-limited (a flood of distinct ids must not flood the log too), but every drop is
+  // counted: the first at once, the rest in one line a minute later and at shutdown.
+  function reportOverflow(): void {
+    if (overflowTimer !== undefined) timers.clear(overflowTimer);
+    overflowTimer = undefined;
+    if (overflow === 0) return;
+    const more = overflowLoggedAt === -Infinity ? "" : " more";
+    log.error(`delivery queue full (${maxIds} alert ids pending): ${overflow}${more} alert(s) dropped`);
+    overflowLoggedAt = timers.now();
+    overflow = 0;
+  }
 
   function arm(at: number): void {
     if (at >= timerAt) return;
@@ -162,12 +176,8 @@ export function createDeliveryQueue(deps: QueueDeps): DeliveryQueue {
       if (!e) {
         if (entries.size >= maxIds) {
           overflow++;
-          // Rate-limited: a flood of distinct ids must not flood the log too.
-          if (now - overflowLoggedAt >= 60_000) {
-            log.error(`delivery queue full (${maxIds} alert ids pending): ${overflow} alert(s) dropped`);
-            overflowLoggedAt = now;
-            overflow = 0;
-          }
+          if (now - overflowLoggedAt >= 60_000) reportOverflow();
+          else overflowTimer ??= timers.set(reportOverflow, overflowLoggedAt + 60_000 - now);
           return;
         }
         e = { status: alert.status, gen: 0, tries: 0, firstTryAt: now, dueAt: now };
@@ -184,6 +194,7 @@ export function createDeliveryQueue(deps: QueueDeps): DeliveryQueue {
     size: () => entries.size,
     drain(ms) {
       draining = true;
+      reportOverflow();
       const now = timers.now();
       for (const e of entries.values()) e.dueAt = Math.min(e.dueAt, now);
       onTimer();
@@ -191,6 +202,7 @@ export function createDeliveryQueue(deps: QueueDeps): DeliveryQueue {
       return new Promise<void>((resolve) => {
         const deadline = timers.set(() => {
           stopped = true;
+          reportOverflow();
           for (const [id, e] of entries) {
             log.error(`alert ${id} ${e.status} dropped: not delivered before shutdown`);
             e.inFlight?.abort();
@@ -202,6 +214,7 @@ export function createDeliveryQueue(deps: QueueDeps): DeliveryQueue {
         }, ms);
         onEmpty = () => {
           stopped = true;
+          reportOverflow();
           timers.clear(deadline);
           if (timer !== undefined) timers.clear(timer);
           resolve();

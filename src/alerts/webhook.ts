@@ -4,7 +4,7 @@
  * /api/v2/alerts to the notifier URL); GET and HEAD are health checks.
  */
 import type { ServerAnswer, ServerRequest } from "../platform/http-server";
-import { mapAlert, type LegacyAlert } from "./map";
+import { mapAlert, type LegacyAlert, type MapOptions } from "./map";
 import { parseWebhookBody } from "./schema";
 
 export interface WebhookResult {
@@ -19,7 +19,7 @@ export interface WebhookResult {
 
 const OK: ServerAnswer = { status: 200, body: '{"status":"success"}\n', contentType: "application/json" };
 
-export function answerRequest(req: Pick<ServerRequest, "method" | "body">, nowMs: number): WebhookResult {
+export function answerRequest(req: Pick<ServerRequest, "method" | "body">, nowMs: number, opts: MapOptions = {}): WebhookResult {
   if (req.method === "GET" || req.method === "HEAD") return { answer: { status: 200, body: "ok\n" }, alerts: [], ignored: [] };
   if (req.method !== "POST") return { answer: { status: 405, body: "use POST\n" }, alerts: [], ignored: [] };
   const parsed = parseWebhookBody(req.body);
@@ -27,7 +27,7 @@ export function answerRequest(req: Pick<ServerRequest, "method" | "body">, nowMs
   const alerts: LegacyAlert[] = [];
   const ignored: string[] = [];
   for (const a of parsed.alerts) {
-    const legacy = mapAlert(a, nowMs);
+    const legacy = mapAlert(a, nowMs, opts);
     if (legacy) alerts.push(legacy);
     else ignored.push(String(a.labels.alertname ?? "?").slice(0, 64));
   }

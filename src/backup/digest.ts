@@ -37,8 +37,11 @@ export function combine(entries: EntryDigest[]): string {
   return d.hex();
 }
 
-/** Digest of a tar.gz stream's contents (MD5 hex, the format of /etc/backup.md5). */
-export async function digestTarGz(input: Readable): Promise<string> {
+/**
+ * Digest of a tar.gz stream's contents (MD5 hex, the format of /etc/backup.md5).
+ * `ignore`: normalised paths left out (volatile files such as acme.sh's header).
+ */
+export async function digestTarGz(input: Readable, ignore: readonly string[] = []): Promise<string> {
   const entries: EntryDigest[] = [];
   let current: { entry: TarEntry; hash: ReturnType<typeof createDigest> } | undefined;
   const close = () => {
@@ -47,6 +50,7 @@ export async function digestTarGz(input: Readable): Promise<string> {
   };
   await readTarGz(input, (entry) => {
     close();
+    if (ignore.includes(normalisePath(entry.path))) return;
     const hash = createDigest("sha256");
     current = { entry, hash };
     return (chunk) => {

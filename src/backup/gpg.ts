@@ -3,11 +3,17 @@
  * through a pipe on fd 3 (--passphrase-fd 3), never argv or the environment
  * (the original passed --passphrase on the command line, visible in ps).
  *
- * gpg runs with a throwaway --homedir inside the workspace and with
- * --no-autostart, so no gpg-agent is started, nothing caches the passphrase
- * and nothing outlives the command. Without an agent gpg can't ask it for the
- * calibrated S2K iteration count, so we give one: the OpenPGP maximum
- * (65011712), the hardest to brute-force for a file kept on a remote server.
+ * The router's gpg is OpenWrt's `gnupg` package, GnuPG 1.4.23 (SPEC §3.5):
+ * only options it accepts are used. It refuses gpg2-only ones such as
+ * --no-autostart (`gpg: Invalid option`, exit 2), and it has no agent: with a
+ * throwaway --homedir inside the workspace nothing caches the passphrase and
+ * nothing outlives the command. (A gpg 2 put there by hand starts an agent in
+ * that home, which exits once the home is removed.)
+ *
+ * 1.4's default cipher is CAST5: we ask for AES256, with an MDC, and the
+ * OpenPGP maximum S2K iteration count (65011712) over SHA-512, the hardest to
+ * brute-force for a file kept on a remote server. gpg 2 on an admin's desktop
+ * decrypts it, and what gpg 2 writes with a passphrase decrypts here.
  */
 import type { Ctx } from "../platform/context";
 import { errorMessage } from "../platform/errors";
@@ -17,12 +23,16 @@ export const S2K_COUNT = "65011712";
 const TIMEOUT_MS = 10 * 60_000;
 
 function common(home: string): string[] {
-  return ["--homedir", home, "--batch", "--yes", "--no-tty", "--no-autostart", "--passphrase-fd", "3"];
+  return ["--homedir", home, "--batch", "--yes", "--no-tty", "--passphrase-fd", "3"];
 }
 
 /** Pure: argv of the encryption (real paths). */
 export function encryptArgs(home: string, input: string, output: string): string[] {
-  return [...common(home), "--s2k-count", S2K_COUNT, "--symmetric", "--output", output, input];
+  return [
+    ...common(home),
+    ...["--cipher-algo", "AES256", "--force-mdc", "--s2k-digest-algo", "SHA512", "--s2k-count", S2K_COUNT],
+    ...["--symmetric", "--output", output, input],
+  ];
 }
 
 /** Pure: argv of the decryption (real paths). */

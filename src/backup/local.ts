@@ -40,6 +40,7 @@ export async function createLocalBackup(
   await withWorkspace(ctx, WORK_DIR, async (ws) => {
     const archive = `${ws.dir}/backup.tar.gz`;
     await createArchive(ctx, archive, { withPackages: false, signal: ws.signal, track: ws.track });
+    await ws.verify();
     let result = archive;
     if (passphrase) {
       result = `${archive}.gpg`;

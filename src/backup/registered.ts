@@ -21,7 +21,7 @@ export async function loadTarget(ctx: Ctx): Promise<RemoteTarget> {
   return remoteTarget(config, ctx.env);
 }
 
-/** registered-list-backups → `{"values": [...]}` (newest first, each with `file`). */
+/** registered-list-backups: newest first, each with `file` (rpcd/backup.ts gives the UI backupd's shape). */
 export async function listBackups(ctx: Ctx): Promise<RemoteBackup[]> {
   return listRemote(ctx, await loadTarget(ctx));
 }

@@ -6,6 +6,7 @@
  */
 import type { Ctx } from "../platform/context";
 import { errorMessage } from "../platform/errors";
+import { ACME_HEADER_ENTRY, withoutAcmeHeader } from "./acme";
 import { createArchive } from "./archive";
 import { digestTarGz } from "./digest";
 import { BackupError, EXIT_NO_PASSPHRASE } from "./errors";
@@ -24,7 +25,7 @@ export const NO_PASSPHRASE_MESSAGE =
 
 export async function archiveDigest(ctx: Ctx, file: string): Promise<string> {
   try {
-    return await digestTarGz(ctx.fs.openRead(file));
+    return await digestTarGz(ctx.fs.openRead(file), [ACME_HEADER_ENTRY]);
   } catch (e) {
     throw new BackupError("backup_failed", `read backup archive: ${errorMessage(e)}`);
   }
@@ -51,7 +52,8 @@ export async function backupAndUpload(
   return withWorkspace(ctx, WORK_DIR, async (ws) => {
     const name = `backup-${Math.floor(ctx.clock.now().getTime() / 1000)}.tar.gz`;
     const archive = `${ws.dir}/${name}`;
-    await createArchive(ctx, archive, { withPackages: true, signal: ws.signal, track: ws.track });
+    await withoutAcmeHeader(ctx, () => createArchive(ctx, archive, { withPackages: true, signal: ws.signal, track: ws.track }));
+    await ws.verify();
     const digest = await archiveDigest(ctx, archive);
     const last = (await ctx.fs.readIfExists(DIGEST_FILE))?.trim();
     if (!opts.force && last === digest) {

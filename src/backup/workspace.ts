@@ -5,6 +5,7 @@
  * file in it). The plaintext archive only ever exists in here.
  */
 import type { Ctx } from "../platform/context";
+import { BackupError } from "./errors";
 
 export interface Workspace {
   /** Router path of the directory. */
@@ -13,6 +14,13 @@ export interface Workspace {
   signal: AbortSignal;
   /** Register a running child so teardown waits for it to exit. */
   track<T>(p: Promise<T>): Promise<T>;
+  /**
+   * Throws unless the workspace and its parent are still our private
+   * directories: called before anything made in it leaves the workspace
+   * (encrypted, digested, uploaded). shared.ts makes a swap impossible;
+   * this makes a send fail rather than go on if that ever breaks.
+   */
+  verify(): Promise<void>;
 }
 
 const PREFIX = ".work-";
@@ -28,7 +36,18 @@ async function removeStale(ctx: Ctx, parent: string): Promise<void> {
   }
 }
 
+/** Both directories ours and private (ctx.fs.stat reports nothing for what is not ours in a shared directory). */
+async function checkPrivate(ctx: Ctx, parent: string, dir: string): Promise<void> {
+  for (const d of [parent, dir]) {
+    const st = await ctx.fs.stat(d);
+    if (!st?.isDirectory || (st.mode & 0o077) !== 0) {
+      throw new BackupError("backup_failed", `workspace ${d} is no longer a private directory of ours: refusing to go on`);
+    }
+  }
+}
+
 export async function withWorkspace<T>(ctx: Ctx, parent: string, fn: (ws: Workspace) => Promise<T>): Promise<T> {
+  // 0700 in a shared directory: ours, made again when somebody else's (platform/shared.ts).
   await ctx.fs.mkdirp(parent, 0o700);
   await removeStale(ctx, parent).catch(() => {});
   const dir = await ctx.fs.mkdtemp(parent, PREFIX);
@@ -54,7 +73,8 @@ export async function withWorkspace<T>(ctx: Ctx, parent: string, fn: (ws: Worksp
     return p;
   };
   try {
-    return await fn({ dir, signal: ac.signal, track });
+    await checkPrivate(ctx, parent, dir);
+    return await fn({ dir, signal: ac.signal, track, verify: () => checkPrivate(ctx, parent, dir) });
   } finally {
     off();
     await cleanup();

@@ -49,12 +49,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: () => import("./telegraf-down"),
   },
   "ns-push-reports": { summary: "send reports to the controller", load: () => import("./push-reports") },
+  "distfeed-setup": { summary: "write apk's repository files (feeds, channel, subscription)", load: () => import("./distfeed-setup") },
+  "update-packages": { summary: "apk update, then upgrade every package (log: update-packages)", load: () => import("./update-packages") },
+  "ns-download": { summary: "[-f] [-l] download and verify the system image; print its path", load: () => import("./ns-download") },
+  schedule: {
+    summary: "schedule the portal jobs at this unit's cron offsets (run by 20_ns-plug)",
+    load: () => import("./schedule"),
+  },
   "ns.plug": { summary: "rpcd plugin: controller connection for LuCI", load: () => import("./rpcd-plug") },
   "ns.subscription": {
     summary: "rpcd plugin: subscription for LuCI",
     load: () => import("./rpcd-subscription"),
   },
   "ns.backup": { summary: "rpcd plugin: backups for LuCI", load: () => import("./rpcd-backup") },
+  don: { summary: "start|stop|status|extend|expire [-j]: remote support session", load: () => import("./don") },
+  "ns.don": { summary: "rpcd plugin: remote support sessions for LuCI", load: () => import("./rpcd-don") },
 };
 
 export function helpText(): string {

@@ -1,5 +1,4 @@
 import type { Ctx } from "../platform/context";
-import { TELEGRAF_CONTROLLER_CONF } from "../controller/paths";
 import { parse, program } from "./cli";
 
 /** `ns-controller-telegraf-down`: OpenVPN down hook: stop exporting metrics to a controller we left. */
@@ -8,6 +7,7 @@ export async function run(ctx: Ctx, args: string[]): Promise<number> {
     .allowExcessArguments(true)
     .allowUnknownOption(true);
   if (!(await parse(cmd, args))) return 0;
-  await ctx.fs.remove(TELEGRAF_CONTROLLER_CONF);
+  const { withdrawMetrics } = await import("../controller/metricsExporter");
+  await withdrawMetrics(ctx);
   return 0;
 }

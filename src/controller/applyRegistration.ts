@@ -5,13 +5,14 @@
  */
 import type { Ctx } from "../platform/context";
 import { hashPassword } from "../platform/crypt";
-import { cronAdd, initScript } from "../platform/services";
+import { initScript } from "../platform/services";
+import { ensureSchedule } from "../schedule/index";
 import { commitPackage, loadPackage } from "../platform/uci/store";
 import { PACKAGE, SECTION, type NsPlugConfig } from "../config";
 import { renderClientConf } from "./clientConf";
 import { setControllerPassword } from "./controllerLogin";
 import { renderRsyslogConf } from "./rsyslogConf";
-import { CLIENT_CONF, PUSH_INFO, REPORTS_CRON_LINE, REPORTS_CRON_MARKER, RSYSLOG_FILE, RSYSLOG_SPOOL, TELEGRAF_DOWN } from "./paths";
+import { CLIENT_CONF, PUSH_INFO, RSYSLOG_FILE, RSYSLOG_SPOOL, TELEGRAF_DOWN } from "./paths";
 import type { ControllerData } from "./validate";
 
 
@@ -59,7 +60,7 @@ export async function applyRegistration(
   // A restart (not reload): OpenWrt's rsyslog init script rebuilds its config from UCI on start.
   await initScript(ctx, "rsyslog", "restart");
 
-  if (config.type && (await cronAdd(ctx, REPORTS_CRON_LINE, REPORTS_CRON_MARKER))) {
-    ctx.log.info("scheduled ns-push-reports every 15 minutes");
-  }
+  // At this unit's offset in the 15-minute window; a line left by the original (/usr/bin) or by an
+  // earlier release (/usr/sbin) is migrated to it, never doubled (SPEC §3.1 step 5, §6).
+  await ensureSchedule(ctx, config.type ? ["reports"] : []);
 }

@@ -11,6 +11,8 @@ import { redact } from "../platform/log";
 import { readNsPlugConfig } from "../config";
 import { applyRegistration } from "./applyRegistration";
 import { deleteControllerLogin, ensureControllerLogin } from "./controllerLogin";
+import { errorMessage } from "../platform/errors";
+import { BACKOFF_STATE, failedBefore, failuresCarried, parseBackoffState, renderBackoffState, startBackoffMs, type BackoffState } from "./backoff";
 import { BOOT_MARKER, bootDelay } from "./pacing";
 import { registerUntilDone } from "./registrationLoop";
 import { readOsRelease, unitName } from "./unitInfo";
@@ -26,6 +28,38 @@ async function bootDelayOnce(ctx: Ctx): Promise<void> {
   await ctx.clock.sleep(ms);
 }
 
+async function saveBackoff(ctx: Ctx, s: BackoffState): Promise<void> {
+  try {
+    await ctx.fs.writeAtomic(BACKOFF_STATE, renderBackoffState(s), { mode: 0o644 });
+  } catch (e) {
+    // Losing the count only costs the spread of this one unit: never a reason not to connect.
+    ctx.log.warning(`could not record the start in ${BACKOFF_STATE}: ${errorMessage(e)}`);
+  }
+}
+
+/**
+ * Wait the backoff this start owes (backoff.ts), then count it as failed
+ * until it registers: a start killed before that counts too.
+ */
+async function backoffBeforeStart(ctx: Ctx): Promise<BackoffState> {
+  let text: string | undefined;
+  try {
+    // /var/run is shared: ctx.fs reads a planted link or another user's file as absent (platform/shared.ts).
+    text = await ctx.fs.readIfExists(BACKOFF_STATE);
+  } catch (e) {
+    ctx.log.warning(`ignoring ${BACKOFF_STATE}: ${errorMessage(e)}`);
+  }
+  const state = parseBackoffState(text);
+  const failed = failedBefore(state);
+  if (failed > 0) {
+    const ms = startBackoffMs(failed, ctx.clock.random());
+    ctx.log.info(`${failed} start(s) without a tunnel before this one: waiting ${(ms / 1000).toFixed(1)} s before contacting the controller`);
+    await ctx.clock.sleep(ms);
+  }
+  await saveBackoff(ctx, { failedStarts: failed + 1, handedOver: false });
+  return state;
+}
+
 export async function connectController(ctx: Ctx): Promise<number> {
   const { config } = await readNsPlugConfig(ctx);
   if (!config.server) throw new ConfigError("connect: server is not set (ns-plug.config.server)", 1);
@@ -35,6 +69,7 @@ export async function connectController(ctx: Ctx): Promise<number> {
   if (!server) throw new ConfigError(`connect: server '${displayUrl(config.server)}' is not an http(s) URL`, 1);
 
   await bootDelayOnce(ctx);
+  const before = await backoffBeforeStart(ctx);
   const username = await ensureControllerLogin(ctx);
   // Fresh at every start: the controller learns it at registration, rpcd stores only its hash.
   const password = randomHex(16);
@@ -53,7 +88,7 @@ export async function connectController(ctx: Ctx): Promise<number> {
       subscription_type: config.type ?? "",
       system_id: config.systemId ?? "",
     },
-  });
+  }, failuresCarried(before));
   if (result.kind === "duplicate") {
     await deleteControllerLogin(ctx);
     throw new NsPlugError(
@@ -63,9 +98,11 @@ export async function connectController(ctx: Ctx): Promise<number> {
     );
   }
   if (result.kind === "unreachable") {
-    throw new NsPlugError(5, `connect: controller ${displayUrl(server)}: giving up after 5 failed attempts: ${result.why}`);
+    throw new NsPlugError(5, `connect: controller ${displayUrl(server)}: giving up after 5 failed attempts in a row: ${result.why}`);
   }
   await applyRegistration(ctx, config, { username, password }, result.data);
+  // Registered: the count starts again. If this tunnel ends, the next start waits 0–30 s.
+  await saveBackoff(ctx, { failedStarts: 0, handedOver: true });
   ctx.log.info(`registered with controller ${displayUrl(server)}: ready for OpenVPN`);
   return 0;
 }

@@ -1,14 +1,17 @@
 /**
  * The controller's ingest API (SPEC §3.7): through the tunnel at
  * http://<vpn_address>:<api_port>/ingest/<name> when registration gave us
- * that address, else through the public proxy at <server>/api/ingest/<name>.
+ * that address and it is an IP address inside the tunnel's network (plain
+ * HTTP with unit_id:token must never leave the tunnel: tunnel.ts), else
+ * through the public proxy at <server>/api/ingest/<name>.
  * HTTP basic auth unit_id:token, built in-process (never in argv).
  */
 import type { Ctx } from "../platform/context";
 import { RemoteError } from "../platform/errors";
 import { displayUrl } from "../platform/http";
 import type { NsPlugConfig } from "../config";
-import { isHost, toPort } from "./validate";
+import { toPort } from "./validate";
+import { insideTunnel, type Network } from "./tunnel";
 import { controllerBase } from "./server";
 
 export interface IngestTarget {
@@ -18,11 +21,14 @@ export interface IngestTarget {
   auth: { user: string; password: string };
 }
 
-/** Pure: where ingest requests go, or undefined when the unit is not joined to a controller. */
-export function ingestTarget(config: NsPlugConfig): IngestTarget | undefined {
+/**
+ * Pure: where ingest requests go, or undefined when the unit is not joined to
+ * a controller. `tunnel`: the tunnel device's networks (readTunnelNetworks).
+ */
+export function ingestTarget(config: NsPlugConfig, tunnel: readonly Network[] = []): IngestTarget | undefined {
   if (!config.unitId || !config.token) return undefined;
   const auth = { user: config.unitId, password: config.token };
-  if (config.vpnAddress && toPort(config.apiPort) !== undefined && isHost(config.vpnAddress)) {
+  if (config.vpnAddress && toPort(config.apiPort) !== undefined && insideTunnel(config.vpnAddress, tunnel)) {
     const host = config.vpnAddress.includes(":") ? `[${config.vpnAddress}]` : config.vpnAddress;
     return { base: `http://${host}:${config.apiPort}/ingest`, tlsVerify: true, auth };
   }

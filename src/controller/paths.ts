@@ -5,6 +5,8 @@ export const RSYSLOG_SPOOL = "/var/spool/rsyslog";
 export const PUSH_INFO = "/usr/sbin/ns-controller-push-info";
 export const TELEGRAF_DOWN = "/usr/sbin/ns-controller-telegraf-down";
 export const TELEGRAF_CONTROLLER_CONF = "/etc/telegraf.conf.d/controller-prometheus.conf";
-export const REPORTS_CRON_LINE = "*/15 * * * * sleep $(( RANDOM % 60 )); /usr/sbin/ns-push-reports";
-/** Every crontab line containing this is the reports job (matches /usr/bin and /usr/sbin installs). */
+/**
+ * Every crontab line containing this is the reports job (the original's /usr/bin line, an earlier
+ * release's /usr/sbin one, ours at the unit's offset: src/schedule/jobs.ts).
+ */
 export const REPORTS_CRON_MARKER = "ns-push-reports";

@@ -6,6 +6,7 @@ import type { Ctx } from "../platform/context";
 import { errorMessage } from "../platform/errors";
 import { readNsPlugConfig, type NsPlugConfig } from "../config";
 import { ingestTarget, postIngest } from "./ingest";
+import { readTunnelNetworks } from "./tunnel";
 import { callNsController, callPlugin, hasNsController, hasPlugin, NS_UPDATE } from "./nsController";
 import { readHostname, readOsRelease, readSshPort, unitName } from "./unitInfo";
 
@@ -38,7 +39,7 @@ async function addUpdateInfo(ctx: Ctx, info: Record<string, unknown>): Promise<v
 /** Returns the exit code: 0 sent or nothing to do, 1 when the controller could not be told. */
 export async function pushInfo(ctx: Ctx): Promise<number> {
   const { config } = await readNsPlugConfig(ctx);
-  const target = ingestTarget(config);
+  const target = ingestTarget(config, config.vpnAddress ? await readTunnelNetworks(ctx) : []);
   if (!target) {
     ctx.log.debug("not joined to a controller: nothing to push");
     return 0;

@@ -8,6 +8,7 @@ import type { Ctx } from "../platform/context";
 import { ConfigError, errorMessage } from "../platform/errors";
 import { readNsPlugConfig } from "../config";
 import { ingestTarget, postIngest } from "./ingest";
+import { readTunnelNetworks } from "./tunnel";
 import { callNsController, hasNsController } from "./nsController";
 import { unitName } from "./unitInfo";
 
@@ -36,7 +37,7 @@ export async function pushReports(ctx: Ctx): Promise<number> {
   if (!config.server) throw new ConfigError("ns-push-reports: server is not set", 1);
   if (!config.unitId) throw new ConfigError("ns-push-reports: unit_id is not set", 2);
   if (!config.token) throw new ConfigError("ns-push-reports: token is not set", 3);
-  const target = ingestTarget(config);
+  const target = ingestTarget(config, config.vpnAddress ? await readTunnelNetworks(ctx) : []);
   if (!target) throw new ConfigError("ns-push-reports: server is not an http(s) URL", 1);
   const haveDumps = await hasNsController(ctx);
   if (!haveDumps) ctx.log.warning("/usr/libexec/rpcd/ns.controller not installed: sending dump-nsplug-config only");

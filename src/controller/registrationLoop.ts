@@ -72,9 +72,14 @@ export async function attemptRegistration(ctx: Ctx, req: RegistrationRequest): P
   }
 }
 
-/** Poll until registered, duplicate, or MAX_FAILURES failures in a row. */
-export async function registerUntilDone(ctx: Ctx, req: RegistrationRequest): Promise<LoopResult> {
-  let failures = 0;
+/**
+ * Poll until registered, duplicate, or MAX_FAILURES failures in a row.
+ * `failuresBefore`: failures already in a row when this start began (a start
+ * that follows a failed start carries them, backoff.ts), so a fleet backing
+ * off makes one attempt per start instead of a burst of five.
+ */
+export async function registerUntilDone(ctx: Ctx, req: RegistrationRequest, failuresBefore = 0): Promise<LoopResult> {
+  let failures = Math.max(0, Math.min(failuresBefore, MAX_FAILURES - 1));
   let lastMessage: string | undefined;
   for (;;) {
     const out = await attemptRegistration(ctx, req);

@@ -6,23 +6,10 @@
 import type { Ctx } from "../platform/context";
 import type { NsPlugConfig } from "../config";
 import { loadPackage } from "../platform/uci/store";
+import { parseShellVars } from "../platform/shellvars";
 
-/** Pure: KEY=value lines of /etc/os-release (quotes removed, comments skipped). */
-export function parseOsRelease(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split("\n")) {
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2]!.trim();
-    const q = v[0];
-    if ((q === '"' || q === "'") && v.endsWith(q) && v.length >= 2) {
-      v = v.slice(1, -1);
-      if (q === '"') v = v.replace(/\\(["\\$`])/g, "$1");
-    }
-    out[m[1]!] = v;
-  }
-  return out;
-}
+/** Pure: KEY=value lines of /etc/os-release (platform/shellvars.ts). */
+export const parseOsRelease = parseShellVars;
 
 export async function readOsRelease(ctx: Ctx): Promise<Record<string, string>> {
   return parseOsRelease((await ctx.fs.readIfExists("/etc/os-release")) ?? "");

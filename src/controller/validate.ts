@@ -83,8 +83,10 @@ export function parseRegistrationData(data: unknown): DataResult {
     if (!pem.ok) return { ok: false, why: `${field}: ${pem.why}` };
     out[field] = pem.pem;
   }
-  if (d.vpn_address && d.api_port !== undefined && d.api_port !== null && d.api_port !== "") {
-    out.vpnAddress = d.vpn_address;
+  // Only an IP literal: a name could resolve outside the tunnel (tunnel.ts); the public URL is used instead.
+  const vpnIsIp = !!d.vpn_address && (ipv4.safeParse(d.vpn_address).success || ipv6.safeParse(d.vpn_address).success);
+  if (vpnIsIp && d.api_port !== undefined && d.api_port !== null && d.api_port !== "") {
+    out.vpnAddress = d.vpn_address!;
     out.apiPort = toPort(d.api_port)!;
   }
   return { ok: true, data: out as ControllerData };

@@ -10,6 +10,9 @@ import { which } from "../platform/exec";
 import { errorMessage } from "../platform/errors";
 import { loadPackage } from "../platform/uci/store";
 import { collectPluginFacts } from "./facts";
+import { BUILTIN_FACTS, collectBuiltinFacts } from "./features";
+import { ctxSources } from "./features/sources";
+import { inventoryRpms } from "./packages";
 import { buildNetworks, liveAddress, skipInterface, type LiveAddress, type NetworkEntry } from "./network";
 import {
   isPublicIPv4, parseArpCount, parseCpuinfo, parseMeminfo, parseMounts, parseNameservers, parseUptime,
@@ -39,7 +42,8 @@ export interface Inventory {
   mountpoints: Record<string, { used_bytes: number; available_bytes: number } | null> | null;
   public_ip: string | null;
   features: Record<string, Record<string, unknown>>;
-  rpms: Record<string, never>;
+  /** NS7's package map; NethSecurity reports its UI version as `nethserver-firewall-base-ui`. */
+  rpms: Record<string, string>;
 }
 
 /** Run `read`; on any failure log why and give null. */
@@ -193,7 +197,10 @@ export async function collectInventory(ctx: Ctx, opts: { factsDir?: string; fact
     },
     mountpoints,
     public_ip: publicIp,
-    features: await collectPluginFacts(ctx, opts.factsDir, opts.factsTimeoutMs),
-    rpms: {},
+    features: {
+      ...(await collectBuiltinFacts(ctx, ctxSources(ctx, networks))),
+      ...(await collectPluginFacts(ctx, opts.factsDir, opts.factsTimeoutMs, new Set(BUILTIN_FACTS.keys()))),
+    },
+    rpms: await inventoryRpms(ctx),
   };
 }

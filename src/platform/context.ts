@@ -91,7 +91,11 @@ export function createContext(tag: string): Ctx {
     http: createHttp({ sleep: realClock.sleep, random: realClock.random }),
     log,
     clock: realClock,
-    stdin: process.stdin,
+    // A getter: touching process.stdin creates its stream (for a pipe, a
+    // net.Socket, which loads net), and only the rpcd plugins read stdin.
+    get stdin() {
+      return process.stdin;
+    },
     stdout: process.stdout,
     print: (text) => {
       process.stdout.write(text);

@@ -8,13 +8,18 @@
  * and are checked against `openssl passwd -1` / `-6` in the tests.
  * Also: random hex strings and salts from the system CSPRNG.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 
 const ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /** `n` random bytes as 2n lowercase hex characters. */
 export function randomHex(nBytes: number): string {
   return randomBytes(nBytes).toString("hex");
+}
+
+/** A random version-4 UUID from the system CSPRNG (a support session id). */
+export function randomUuid(): string {
+  return randomUUID();
 }
 
 /** A random crypt salt of `length` characters from [./0-9A-Za-z] (64 symbols: `byte & 63` is uniform). */

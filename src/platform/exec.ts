@@ -58,6 +58,13 @@ export function which(cmd: string, path: string | undefined): string | undefined
 let cp: typeof ChildProcess | undefined;
 
 /**
+ * procd's PATH. OpenVPN runs its hooks (route-up, down) with only its own
+ * variables, so a hook has no PATH at all: without a default it could not
+ * find `ip`, `logger` or an init script.
+ */
+export const DEFAULT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+/**
  * spawn with an argument array, never a shell. PATH comes from the context's
  * environment, so tests put their OpenWrt stand-ins first.
  */
@@ -67,6 +74,7 @@ export function createExec(baseEnv: Record<string, string | undefined>): Exec {
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
       Object.assign(env, opts.env ?? {});
+      env.PATH ??= DEFAULT_PATH;
       const resolved = which(cmd, env.PATH);
       if (!resolved) {
         const e = new Error(`${cmd}: command not found`) as Error & { code: string };

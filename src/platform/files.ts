@@ -40,7 +40,7 @@ let gc: Gc | null | undefined;
  * 1 GiB backup streams out. A minor GC every few MiB (~0.1 ms each) keeps
  * the growth flat. Unavailable → null: only memory, never correctness.
  */
-function collector(): Gc | null {
+export function collector(): Gc | null {
   if (gc === undefined) {
     try {
       setFlagsFromString("--expose-gc");

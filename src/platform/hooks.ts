@@ -3,8 +3,11 @@
  * directories, facts.d plugins and the hotplug event (SPEC §6).
  *
  * A hook is run only when nobody but root could have put it there: a file
- * that is world-writable, or owned by another user, is skipped with a warning
- * (any local user could otherwise get code run as root). "root" means uid 0
+ * that is group- or world-writable, or owned by another user, is skipped with
+ * a warning, and so is every hook of a directory that is not root's or that
+ * group or others can write (they could swap a safe file for their own
+ * between our check and the exec; any local user could otherwise get code
+ * run as root). "root" means uid 0
  * or the uid ns-plug itself runs as: on the router both are root; on a
  * developer machine it keeps the tests meaningful without sudo.
  */
@@ -35,7 +38,15 @@ export function byteOrder(names: readonly string[]): string[] {
 /** Pure: why a file may not be run, or undefined when it is safe. */
 export function unsafeReason(info: { mode: number; uid: number }, trustedUids: readonly number[]): string | undefined {
   if (info.mode & 0o002) return "world-writable";
+  if (info.mode & 0o020) return "group-writable";
   if (!trustedUids.includes(info.uid)) return `owned by uid ${info.uid}, not root`;
+  return undefined;
+}
+
+/** Pure: why no hook of a directory may run, or undefined when the directory is safe. */
+export function unsafeDirReason(info: { mode: number; uid: number }, trustedUids: readonly number[]): string | undefined {
+  if (info.mode & 0o022) return "directory writable by group or others";
+  if (!trustedUids.includes(info.uid)) return `directory owned by uid ${info.uid}, not root`;
   return undefined;
 }
 
@@ -64,6 +75,12 @@ export async function listExecutables(
   const run: Runnable[] = [];
   const skipped: HookOutcome[] = [];
   const trusted = trustedUids();
+  const dirInfo = await ctx.fs.stat(dir).catch(() => undefined);
+  const dirWhy = dirInfo?.isDirectory ? unsafeDirReason(dirInfo, trusted) : undefined;
+  if (dirWhy) {
+    ctx.log.warning(`${what}s in ${dir} skipped: ${dirWhy}`);
+    return { run, skipped: [{ name: dir, result: "skipped", detail: dirWhy }] };
+  }
   for (const name of byteOrder(await ctx.fs.list(dir))) {
     if (name.startsWith(".")) continue;
     const path = `${dir.replace(/\/+$/, "")}/${name}`;

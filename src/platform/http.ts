@@ -85,12 +85,38 @@ export function displayUrl(url: string): string {
   }
 }
 
+/** OpenSSL / Node verification codes: the certificate is wrong, and trying again will not change it. */
+const CERT_FAULTS = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "INVALID_CA",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** A certificate verification failure: final, never retried. */
+export function isCertFault(e: unknown): boolean {
+  const err = e as { code?: unknown; cause?: { code?: unknown } };
+  const code = typeof err?.code === "string" ? err.code : err?.cause?.code;
+  return typeof code === "string" && CERT_FAULTS.has(code);
+}
+
 /** Turn a transport failure into words an admin can act on. */
 export function describeFault(e: unknown): string {
   const err = e as { code?: unknown; cause?: { code?: unknown }; name?: string; message?: string };
   // DOMException (AbortSignal.timeout) carries a numeric legacy code: its name says what happened.
   const str = (v: unknown) => (typeof v === "string" ? v : undefined);
   const code = str(err?.code) ?? str(err?.cause?.code) ?? err?.name;
+  if (code && CERT_FAULTS.has(code)) return `TLS certificate verification failed (${code})`;
   switch (code) {
     case "ECONNREFUSED":
       return "connection refused";
@@ -115,13 +141,6 @@ export function describeFault(e: unknown): string {
     case "ECONNRESET":
     case "EPIPE":
       return "connection closed by the server";
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-    case "CERT_HAS_EXPIRED":
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return `TLS certificate verification failed (${code})`;
     case "ERR_SSL_WRONG_VERSION_NUMBER":
     case "EPROTO":
       return "TLS handshake failed";
@@ -241,23 +260,40 @@ export function createHttp(deps: HttpDeps): Http {
       const attempts = 1 + (req.retries ?? 0);
       const overall = req.overallMs ? AbortSignal.timeout(req.overallMs) : undefined;
       const until = req.overallMs ? Date.now() + req.overallMs : Infinity;
+      const name = `${req.remote ?? "server"} ${displayUrl(req.url)}`;
+      // What the previous attempt met: when the budget runs out, this is what the admin must read,
+      // not "timed out" (a refused connection is not a slow one).
+      let lastFault: string | undefined;
+      let lastStatus: number | undefined;
       for (let i = 1; ; i++) {
         try {
           const res = await withRedirects(req, overall);
           if (i < attempts && transient(res.status) && !overall?.aborted) {
+            lastFault = `answered HTTP ${res.status}`;
+            lastStatus = res.status;
             await res.dump();
           } else return res;
         } catch (e) {
-          if (e instanceof RemoteError || i >= attempts || overall?.aborted) {
-            if (e instanceof RemoteError) throw e;
-            const why = overall?.aborted ? `no complete answer within ${req.overallMs! / 1000} s (timed out)` : describeFault(e);
-            throw new RemoteError(`${req.remote ?? "server"} ${displayUrl(req.url)}: ${why}`, { cause: e });
+          if (e instanceof RemoteError) throw e;
+          if (overall?.aborted) {
+            // The try before failed differently (refused, 503): say so, it is the real fault.
+            const before = lastFault && !lastFault.includes("timed out") ? `; the try before: ${lastFault}` : "";
+            throw new RemoteError(`${name}: no complete answer within ${req.overallMs! / 1000} s (timed out)${before}`, { cause: e });
           }
+          // A certificate that failed verification fails the same way on the next try.
+          if (i >= attempts || isCertFault(e)) throw new RemoteError(`${name}: ${describeFault(e)}`, { cause: e });
+          lastFault = describeFault(e);
+          lastStatus = undefined;
         }
         // Full jitter: a fleet retrying together spreads out instead of hitting in lockstep.
-        // Never sleeps past the overall limit: the next attempt then fails at once with "timed out".
+        // At most half of the budget left, so the next attempt always gets a real chance
+        // (and a fast fault such as "connection refused" is reported as such, never as a
+        // timeout that depends on the dice).
         const wait = Math.floor(deps.random() * Math.min(30_000, 1000 * 2 ** i));
-        await deps.sleep(Math.max(0, Math.min(wait, until - Date.now())));
+        await deps.sleep(Math.max(0, Math.min(wait, (until - Date.now()) / 2)));
+        if (overall?.aborted || Date.now() >= until) {
+          throw new RemoteError(`${name}: ${lastFault} (gave up after ${req.overallMs! / 1000} s)`, { status: lastStatus });
+        }
       }
     },
     async close() {

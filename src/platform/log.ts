@@ -34,12 +34,12 @@ export function isLevel(v: string): v is Level {
   return v in ORDER;
 }
 
-export function createLog(write: (line: string) => void, tag: string, level: Level = "info"): Log {
+export function createLog(write: (line: string, level: Level) => void, tag: string, level: Level = "info"): Log {
   let threshold = ORDER[level];
   const emit = (l: Level, msg: string) => {
     if (ORDER[l] > threshold) return;
     // One line per record: a multi-line message would look like several records in logread.
-    write(`${tag}: ${l}: ${redact.apply(msg).replace(/[\r\n]+/g, " ")}\n`);
+    write(`${tag}: ${l}: ${redact.apply(msg).replace(/[\r\n]+/g, " ")}\n`, l);
   };
   return {
     error: (m) => emit("error", m),

@@ -56,6 +56,11 @@ async function editCrontab(ctx: Ctx, edit: (t: string) => string): Promise<boole
   return true;
 }
 
+/** Apply a pure edit to root's crontab; returns whether it changed. */
+export function cronEdit(ctx: Ctx, edit: (t: string) => string): Promise<boolean> {
+  return editCrontab(ctx, edit);
+}
+
 /** Add a cron line unless a line containing `marker` is already there. Returns whether it changed. */
 export function cronAdd(ctx: Ctx, line: string, marker: string): Promise<boolean> {
   return editCrontab(ctx, (t) => crontabWith(t, line, marker));

@@ -109,14 +109,16 @@ export async function postHeartbeat(ctx: Ctx, reg: Registration, budget?: SendBu
 /**
  * `POST <inventory_url>` `{"data": {"lk", "data": inventory}}`. Enterprise
  * also refreshes `<api_url>systems/info` (the portal updates the unit's
- * last-seen date on it) and sends the inventory to /proxy/inventory, both
- * best effort. Returns an error message, or undefined on success.
+ * last-seen date on it) and sends the phonehome facts document to
+ * /proxy/inventory (the new collector validates the facts schema, not the NS7
+ * inventory), both best effort. Returns an error message, or undefined on success.
  */
 export async function postInventory(
   ctx: Ctx,
   reg: Registration,
   inventory: unknown,
   budget?: SendBudget,
+  phonehome?: unknown,
 ): Promise<string | undefined> {
   if (!reg.inventoryUrl) return "inventory_url is not set";
   const limits = sendLimits(budget);
@@ -143,12 +145,12 @@ export async function postInventory(
         }),
       );
     }
-    extras.push(
+    if (phonehome !== undefined) extras.push(
       bestEffort(ctx, "inventory to /proxy/inventory", {
         method: "POST",
         url: proxyUrl(ctx, "inventory"),
         auth: basic(reg),
-        json: inventory,
+        json: phonehome,
         headers: ACCEPT,
         ...limits,
         remote: "portal proxy",

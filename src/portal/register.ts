@@ -7,6 +7,7 @@ import { NsPlugError } from "../platform/errors";
 import { emitHotplug, runHooks } from "../platform/hooks";
 import { redact } from "../platform/log";
 import { reloadConfig } from "../platform/services";
+import { ensureSchedule } from "../schedule/index";
 import { commitPackage } from "../platform/uci/store";
 import { readNsPlugConfig, SECTION, type NsPlugConfig } from "../config";
 import { freeKey, type Registration, type SendBudget } from "./client";
@@ -86,6 +87,9 @@ export async function registerUnit(
   set("repository_url", subscribedRepositoryUrl(type, systemId, secret));
   if (await commitPackage(ctx.fs, pkg)) await reloadConfig(ctx);
   ctx.log.info(`registered with the ${type} portal as ${systemId}`);
+  // A subscription without its heartbeat is dead at the portal: make sure the jobs are scheduled
+  // (20_ns-plug normally did; a line that exists, even commented out by HA, is kept as it is).
+  await ensureSchedule(ctx, ["backup", "heartbeat", "inventory"]);
 
   const reg: Registration = { type, systemId, secret, ...urls };
   const inventoryError = await sendInventoryFor(ctx, reg, opts.budget);

@@ -3,7 +3,8 @@
  * register, and by the rpcd plugin.
  */
 import type { Ctx } from "../platform/context";
-import { collectInventory } from "../inventory";
+import { buildPhonehome, collectInventory } from "../inventory";
+import { errorMessage } from "../platform/errors";
 import { postHeartbeat, postInventory, type Registration, type SendBudget } from "./client";
 import { writeInventoryStatus } from "./status";
 
@@ -18,7 +19,15 @@ export async function sendHeartbeatFor(ctx: Ctx, reg: Registration, budget?: Sen
 /** Collect and send the inventory, record the outcome in /tmp/inventory-sent.json. Never throws. */
 export async function sendInventoryFor(ctx: Ctx, reg: Registration, budget?: SendBudget): Promise<string | undefined> {
   const inventory = await collectInventory(ctx);
-  const err = await postInventory(ctx, reg, inventory, budget);
+  // Built from the inventory just collected: the facts are computed, and their failures logged, once.
+  const phonehome =
+    reg.type === "enterprise"
+      ? await buildPhonehome(ctx, inventory).catch((e: unknown) => {
+          ctx.log.warning(`inventory: phonehome facts not built: ${errorMessage(e)}`);
+          return undefined;
+        })
+      : undefined;
+  const err = await postInventory(ctx, reg, inventory, budget, phonehome);
   if (err) ctx.log.error(`inventory: ${err}`);
   else ctx.log.info("inventory sent");
   try {

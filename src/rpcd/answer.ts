@@ -64,3 +64,23 @@ export class RpcdFailure extends Error {
     this.reason = reason;
   }
 }
+
+/** errno → the word LuCI shows: the admin can act on "disk full", not on "internal error". */
+const SYSTEM_REASONS: Record<string, string> = {
+  ENOSPC: "disk_full",
+  EDQUOT: "disk_full",
+  EROFS: "read_only",
+  EACCES: "permission_denied",
+  EPERM: "permission_denied",
+  EUNSAFE: "unsafe_path", // platform/shared.ts refused a path another user controls
+};
+
+/** Pure: the reason named by a system error's code, looking through `cause`s; undefined for anything else. */
+export function systemReason(e: unknown): string | undefined {
+  for (let cur = e, depth = 0; cur && typeof cur === "object" && depth < 8; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === "string" && SYSTEM_REASONS[code]) return SYSTEM_REASONS[code];
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

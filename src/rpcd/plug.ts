@@ -3,7 +3,8 @@
  * the original python plugin (ns-api ns.plug), answers as snake_case errors.
  */
 import * as z from "zod/mini";
-import { cronRemove, reloadConfig } from "../platform/services";
+import { cronRemove } from "../platform/services";
+import { withdrawMetrics } from "../controller/metricsExporter";
 import { CLIENT_CONF, REPORTS_CRON_MARKER } from "../controller/paths";
 import type { JoinCode } from "../controller/index";
 import { readHostname, unitName } from "../controller/unitInfo";
@@ -12,11 +13,12 @@ import { looseBool, looseText } from "./loose";
 import { method, type PluginMethods } from "./method";
 import { lastPushSent } from "./plug-status";
 import {
-  commitNsPlug, readConfig, readTunAddress, removeLogForwarding, SECTION, service, setTunInLan,
+  commitNsPlug, loadNsPlug, readConfig, readTunAddress, removeLogForwarding, SECTION, service, setTunInLan,
 } from "./plug-io";
 
 const SUCCESS: Answer = { result: "success" };
-const RESTART_FAILED = "failed_to_restart_ns_plug";
+// The original's word, hyphen included (nethsec generic_error keeps it).
+const RESTART_FAILED = "failed_to_restart_ns-plug";
 
 /**
  * The controller feature's decoder; what is wrong with the code goes to the log
@@ -49,7 +51,8 @@ const status = method({
     // No client.conf: the controller has not approved the unit yet, there is no tunnel to ask about.
     const address = (await ctx.fs.stat(CLIENT_CONF)) ? await readTunAddress(ctx) : null;
     const push = config.type !== undefined;
-    const messages = push ? await ctx.fs.readIfExists("/var/log/messages") : undefined;
+    // In /var: a file that is not root's (or a link) is not evidence of anything: "never sent".
+    const messages = push ? await ctx.fs.readIfExists("/var/log/messages").catch(() => undefined) : undefined;
     return {
       status: address ? "connected" : "pending",
       address,
@@ -91,6 +94,8 @@ const unregister = method({
     await commitNsPlug(ctx, pkg);
     await removeLogForwarding(ctx);
     await ctx.fs.remove(CLIENT_CONF);
+    // route-up's metrics exporter: the controller we leave must not scrape this unit any more.
+    await withdrawMetrics(ctx);
     // Stop, not restart: without a server the init script refuses to start (exit 1, SPEC §6).
     await service(ctx, "ns-plug", "stop", "failed_to_stop_ns_plug");
     // The controller no longer takes reports: drop the cron job `connect` added.
@@ -108,15 +113,17 @@ const restart = method({
   },
 });
 
+/**
+ * Commit only, as the original: the controller reads the description at the
+ * next route-up (push-info). A restart here dropped the tunnel every time an
+ * admin saved the Controller page (issue 12).
+ */
 const update = method({
   args: z.object({ description: looseText({ max: 1024 }) }),
   async run(ctx, a) {
-    const { pkg, config } = await readConfig(ctx);
+    const pkg = await loadNsPlug(ctx);
     pkg.set(SECTION, "description", a.description);
-    if (!(await commitNsPlug(ctx, pkg))) return SUCCESS;
-    await reloadConfig(ctx);
-    // The controller learns the description when the unit connects (route-up push-info).
-    if (config.server) await service(ctx, "ns-plug", "restart", RESTART_FAILED);
+    await commitNsPlug(ctx, pkg);
     return SUCCESS;
   },
 });

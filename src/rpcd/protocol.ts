@@ -2,20 +2,28 @@
  * The rpcd exec-plugin protocol, as rpcd's plugin.c drives it:
  *   `<plugin> list`          → one JSON object: method → argument signature
  *   `<plugin> call <method>` → JSON arguments on stdin, one JSON object on stdout
- * rpcd parses only the first JSON value of stdout and ignores the exit status
- * and stderr, so every outcome — bad input, a failure, a crash inside a
- * handler — is answered in-band, exactly once, and logs go to stderr.
+ * Two callers run `call` (SPEC §7): rpcd, which reads the first JSON value of
+ * stdout, and ns-api-server (the web UI's backend), which reads stdout and
+ * stderr combined, turns any non-zero exit into a bare "ubus call action
+ * failed" and any extra byte into `data: null`. So every outcome — bad input,
+ * a failure, a crash inside a handler — is answered in-band, exactly once; the
+ * process exits 0 once it printed; and the log goes to syslog, not stderr
+ * (platform/syslog.ts). Every plugin run through runPlugin gets this.
  * The installed fronts answer `list` in sh; this `list` serves direct runs.
  */
 import type { Ctx } from "../platform/context";
 import { redact } from "../platform/log";
-import { errorAnswer, isFailure, issuesToErrors, RpcdFailure, validationAnswer, type Answer } from "./answer";
+import { createSyslogLog } from "../platform/syslog";
+import { errorAnswer, issuesToErrors, RpcdFailure, systemReason, validationAnswer, type Answer } from "./answer";
 import type { Method, PluginMethods } from "./method";
 import { RPCD_TABLES, type PluginName } from "./tables";
 
 /** rpcd truncates a call's arguments at 64 KiB; more than that is not from rpcd. */
 export const STDIN_CAP = 64 * 1024;
-/** rpcd kills a plugin after its exec timeout (120 s by default): answer before that. */
+/**
+ * rpcd kills a plugin after its exec timeout (30 s on stock OpenWrt, 300 s on
+ * NethSecurity); ns-api-server has none. Long calls answer before this.
+ */
 export const DEADLINE_MS = 100_000;
 /** A caller that never closes stdin (a terminal, a stuck pipe) gets an answer anyway. */
 const STDIN_IDLE_MS = 5_000;
@@ -122,7 +130,7 @@ async function answerCall(ctx: Ctx, plugin: PluginName, name: string, m: Method)
     }
     const msg = e instanceof Error ? e.message : String(e);
     ctx.log.error(`${plugin} ${name}: ${msg.split("\n")[0]}`);
-    return errorAnswer("internal_error");
+    return errorAnswer(systemReason(e) ?? "internal_error");
   }
 }
 
@@ -145,7 +153,11 @@ function help(plugin: PluginName): string {
   ].join("\n");
 }
 
-/** Run one plugin invocation; returns the exit code (rpcd ignores it; 0 = success answer). */
+/**
+ * Run one plugin invocation; returns the exit code: 0 whenever an answer was
+ * printed, error answers included (ns-api-server drops the answer of a
+ * non-zero exit). `list` and `--help` run from a shell keep stderr.
+ */
 export async function runPlugin<P extends PluginName>(
   ctx: Ctx,
   plugin: P,
@@ -162,25 +174,29 @@ export async function runPlugin<P extends PluginName>(
     ctx.print(`${JSON.stringify(table)}\n`);
     return 0;
   }
+  // From here on the caller reads stdout (and maybe stderr) as the answer: the log goes to syslog.
+  const syslog = createSyslogLog(ctx.exec, plugin, ctx.log);
+  const pctx: Ctx = { ...ctx, log: syslog.log };
+  // rpcd's kill (SIGTERM) ends the call: what it logged still reaches syslog.
+  const unsubscribe = ctx.onTerminate(() => syslog.flush());
   let answer: Answer;
-  let code: number;
   if (verb !== "call" || name === undefined || argv.length !== 2) {
-    ctx.log.error(`usage: ${plugin} list | call <method>`);
+    pctx.log.error(`usage: ${plugin} list | call <method>`);
     answer = errorAnswer("usage");
-    code = 2;
   } else if (!Object.hasOwn(table, name)) {
+    pctx.log.error(`unknown method ${JSON.stringify(name.slice(0, 64))}`);
     answer = errorAnswer("method_not_found");
-    code = 2;
   } else {
     let m: Method | undefined;
     try {
       m = (await load()).methods[name as keyof PluginMethods<P>] as Method;
     } catch (e) {
-      ctx.log.error(`${plugin}: cannot load methods: ${e instanceof Error ? e.message : String(e)}`);
+      pctx.log.error(`${plugin}: cannot load methods: ${e instanceof Error ? e.message : String(e)}`);
     }
-    answer = m ? await answerCall(ctx, plugin, name, m) : errorAnswer("internal_error");
-    code = isFailure(answer) ? 1 : 0;
+    answer = m ? await answerCall(pctx, plugin, name, m) : errorAnswer("internal_error");
   }
   ctx.print(`${serialize(answer)}\n`); // the one write to stdout
-  return code;
+  unsubscribe();
+  await syslog.flush();
+  return 0;
 }

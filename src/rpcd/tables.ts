@@ -34,6 +34,12 @@ export const RPCD_TABLES = {
     "registered-download-backup": { file: "str" },
     "registered-delete-backup": { id: "str" },
   },
+  "ns.don": {
+    start: {},
+    status: {},
+    stop: {},
+    extend: {},
+  },
 } as const;
 
 export type PluginName = keyof typeof RPCD_TABLES;

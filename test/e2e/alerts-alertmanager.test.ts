@@ -7,24 +7,15 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
+import { REPO } from "../helpers/bundle";
 import { testdir } from "../helpers/testdir";
 import { registeredConfig, startAlertSink, startProxy } from "../servers/alerts-sink";
+import { freePort } from "../helpers/servers";
 
 const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startAlertmanager(webhookUrl: string): Promise<{ url: string; child: ChildProcess; log(): string; stop(): Promise<void> }> {
   if (!existsSync(ALERTMANAGER)) {
@@ -96,10 +87,17 @@ async function postAlerts(amUrl: string, alerts: unknown[]): Promise<void> {
 
 test("real Alertmanager → proxy → portal: legacy alerts arrive firing, then resolved; HA resolution sends nothing", async () => {
   const sink = await startAlertSink();
-  const dir = testdir({ "/etc/config/ns-plug": registeredConfig(sink.alertsUrl, { alert_proxy_loglevel: "debug" }) });
-  const proxy = await startProxy(dir);
-  const am = await startAlertmanager(`${proxy.url}/`);
+  const dir = testdir({
+    "/etc/config/ns-plug": registeredConfig(sink.alertsUrl, { alert_proxy_loglevel: "debug" }),
+    // The shipped HA rules, as on the router: their HaPrimaryRecovered rule turns the HA override on.
+    "/etc/vmalert/rules/ha.yaml": readFileSync(join(REPO, "files/etc/vmalert/rules/ha.yaml"), "utf8"),
+  });
+  // Nothing may outlive a failure here: an open sink would keep this file's process (and CI) waiting.
+  let proxy: Awaited<ReturnType<typeof startProxy>> | undefined;
+  let am: Awaited<ReturnType<typeof startAlertmanager>> | undefined;
   try {
+    proxy = await startProxy(dir);
+    am = await startAlertmanager(`${proxy.url}/`);
     const startsAt = new Date(Date.now() - 60_000).toISOString();
     const alerts = [
       { labels: { alertname: "WanDown", interface: "wan", severity: "critical" }, annotations: { summary: "wan down" } },
@@ -129,8 +127,8 @@ test("real Alertmanager → proxy → portal: legacy alerts arrive firing, then 
     assert.ok(sink.accepted.every((x) => x.lk === "SYS-0001"));
     assert.not.ok(sink.accepted.some((x) => /NodeExporter/.test(x.alert_id)));
   } finally {
-    await am.stop();
-    await proxy.stop("SIGKILL");
+    await am?.stop();
+    await proxy?.stop("SIGKILL");
     await sink.close();
     dir.cleanup();
   }

@@ -6,6 +6,9 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO } from "../helpers/bundle";
 import { testdir, type TestDir } from "../helpers/testdir";
 import {
   FIRING, RESOLVED, postWebhook, registeredConfig, startAlertSink, startProxy, webhook,
@@ -14,14 +17,17 @@ import {
 
 const SECRET = "s3cr3t-token-value";
 const CONFIG = "/etc/config/ns-plug";
+/** The shipped HA rules, as on the router: their HaPrimaryRecovered rule turns the HA override on. */
+const HA_RULES = { "/etc/vmalert/rules/ha.yaml": readFileSync(join(REPO, "files/etc/vmalert/rules/ha.yaml"), "utf8") };
 
 async function withProxy(
   config: (sink: AlertSink) => string | undefined,
   fn: (ctx: { sink: AlertSink; proxy: RunningProxy; dir: TestDir }) => Promise<void>,
+  rules: Record<string, string> = HA_RULES,
 ): Promise<void> {
   const sink = await startAlertSink();
   const text = config(sink);
-  const dir = testdir(text === undefined ? {} : { [CONFIG]: text });
+  const dir = testdir(text === undefined ? { ...rules } : { ...rules, [CONFIG]: text });
   const proxy = await startProxy(dir);
   try {
     await fn({ sink, proxy, dir });
@@ -67,12 +73,11 @@ test("vmalert's bare array on /api/v2/alerts is forwarded; the HA override appli
   });
 });
 
-test("unmapped alerts and HA resolutions never reach the portal", async () => {
+test("unmapped alerts and HA resolutions never reach the portal (a HaPrimaryRecovered rule is installed)", async () => {
   await withProxy((s) => registeredConfig(s.alertsUrl), async ({ sink, proxy }) => {
     const r = await postWebhook(proxy.url, webhook([
       ["NodeExporterDown", {}, FIRING],
       ["DiskSpaceCritical", { path: "/tmp" }, FIRING],
-      ["WanDown", {}, FIRING],
       ["HaPrimaryFailed", {}, RESOLVED],
       ["HaPrimaryRecovered", {}, RESOLVED],
     ]));
@@ -82,6 +87,18 @@ test("unmapped alerts and HA resolutions never reach the portal", async () => {
     await sink.until((a) => a.length >= 1);
     assert.equal(sink.requests.map((q) => q.json()), [{ lk: "SYS-0001", alert_id: "storage:status", status: "FAILURE" }]);
   });
+});
+
+test("no HaPrimaryRecovered rule installed: HaPrimaryFailed's resolution sends OK; WanDown without interface → wan:unknown:down", async () => {
+  await withProxy((s) => registeredConfig(s.alertsUrl), async ({ sink, proxy }) => {
+    await postWebhook(proxy.url, webhook([["HaPrimaryFailed", {}, FIRING], ["WanDown", {}, FIRING]]));
+    await sink.until((a) => a.length >= 2);
+    await postWebhook(proxy.url, webhook([["HaPrimaryFailed", {}, RESOLVED]]));
+    await sink.until((a) => a.length >= 3);
+    const got = sink.requests.map((q) => q.json() as { alert_id: string; status: string }).map((b) => `${b.alert_id} ${b.status}`);
+    assert.equal(got.slice(0, 2).sort(), ["ha:primary:failed FAILURE", "wan:unknown:down FAILURE"]);
+    assert.is(got[2], "ha:primary:failed OK");
+  }, {});
 });
 
 test("unregistered: accepted and dropped; registering later (a UCI file change) starts forwarding without a restart", async () => {
@@ -143,20 +160,31 @@ test("portal down for a while, then up: every alert id ends in its latest status
   });
 });
 
-test("the webhook is answered before forwarding: a portal that never answers delays nothing", async () => {
+test("the webhook is answered before forwarding: with a portal that holds its answer, each webhook is answered in well under a delivery attempt", async () => {
   await withProxy((s) => registeredConfig(s.alertsUrl), async ({ sink, proxy }) => {
-    sink.mode = "hang";
-    const first = await postWebhook(proxy.url, webhook([["WanDown", { interface: "wan" }, FIRING]]));
+    sink.mode = "hang"; // the portal delays its answer until release()
+    const timed = async (body: unknown) => {
+      const t0 = Date.now();
+      const r = await postWebhook(proxy.url, body);
+      return { status: r.status, ms: Date.now() - t0, at: Date.now() };
+    };
+    const first = await timed(webhook([["WanDown", { interface: "wan" }, FIRING]]));
     assert.is(first.status, 200);
     await sink.server.waitFor((q) => q.method === "POST");
     // The portal holds that request; more webhooks are still answered, other ids still go out.
-    const second = await postWebhook(proxy.url, webhook([["StorageStatus", {}, FIRING]]));
+    const second = await timed(webhook([["StorageStatus", {}, FIRING]]));
     assert.is(second.status, 200);
     await sink.server.waitFor((q) => (q.json() as { alert_id: string }).alert_id === "storage:status");
-    assert.is(sink.accepted.length, 0, "nothing answered by the portal yet");
+    assert.is(sink.accepted.length, 0, "nothing answered by the portal yet: both webhook answers came first");
+    // Latency bound: a proxy that waited for the portal would take a whole attempt (15 s) or hang;
+    // 5 s leaves room for a loaded machine and is still a third of that.
+    for (const [name, t] of [["first", first], ["second", second]] as const) {
+      assert.ok(t.ms < 5_000, `${name} webhook answered after ${t.ms} ms`);
+    }
     sink.mode = "up";
     sink.release();
     await sink.until((a) => a.length === 2);
+    for (const a of sink.accepted) assert.ok(a.at >= second.at, "the portal answered after the webhooks were answered");
   });
 });
 

@@ -7,10 +7,11 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { BUNDLE, REPO, runBundle } from "../helpers/bundle";
-import { registeredRoot, type Fixture } from "./backup-fixture";
+import { call } from "../helpers/rpcd";
+import { PASSPHRASE, registeredRoot, type Fixture } from "./backup-fixture";
 
 const PIPELINE =
   "remote-backup download $(remote-backup list | jq -r .[0].file) - | gpg --batch --passphrase-file /etc/backup.pass -d | sysupgrade -r -";
@@ -83,14 +84,67 @@ test("documented pipeline: the newest remote backup, decrypted by real gpg, rest
   }
 });
 
-test("the same pipeline with a wrong passphrase restores nothing", async () => {
+/**
+ * Wraps the sysupgrade stand-in so every run is recorded with what it got:
+ * `restore <bytes>` for -r (stdin or file), the argv otherwise.
+ */
+function recordSysupgrade(f: Fixture): () => string[] {
+  const bin = f.dir.bin;
+  const log = f.dir.path("/.standins/sysupgrade.log");
+  renameSync(join(bin, "sysupgrade"), join(bin, "sysupgrade.real"));
+  writeFileSync(
+    join(bin, "sysupgrade"),
+    `#!/bin/sh
+if [ "$1" = -r ]; then
+  f=$2
+  if [ "$f" = - ]; then f=$(mktemp); cat > "$f"; fi
+  printf 'restore %s\\n' "$(wc -c < "$f" | tr -d ' ')" >> '${log}'
+  exec '${join(bin, "sysupgrade.real")}' -r "$f"
+fi
+printf '%s\\n' "$*" >> '${log}'
+exec '${join(bin, "sysupgrade.real")}' "$@"
+`,
+    { mode: 0o755 },
+  );
+  return () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []);
+}
+
+const restoresWithData = (runs: string[]) => runs.filter((l) => /^restore [1-9]/.test(l));
+
+test("wrong passphrase: ns-plug's own decryption refuses it, sysupgrade never runs with data, nothing restored", async () => {
   const f = await registeredRoot();
   try {
     assert.is((await runBundle(["send-backup"], { dir: f.dir })).code, 0);
+    const runs = recordSysupgrade(f);
+    f.dir.write("/etc/config/network", "changed\n");
+    const id = f.backupd.backups[0]!.id;
+    const wrong = await call(f.dir, "ns.backup", "registered-restore", { file: id, passphrase: "not the passphrase" });
+    assert.equal(wrong.answer, { validation: { errors: [{ parameter: "passphrase", message: "decryption_failed", value: "" }] } });
+    assert.equal(restoresWithData(runs()), [], "sysupgrade -r ran with data");
+    assert.is(f.dir.read("/etc/config/network"), "changed\n");
+    assert.not.ok(f.dir.calls().includes("reboot"));
+    // The recorder sees a restore when there is one: the right passphrase goes through it.
+    f.dir.standin("reboot");
+    const ok = await call(f.dir, "ns.backup", "registered-restore", { file: id, passphrase: PASSPHRASE });
+    assert.equal(ok.answer, { message: "success" });
+    assert.is(restoresWithData(runs()).length, 1, runs().join("\n"));
+    assert.match(f.dir.read("/etc/config/network"), "option proto 'static'");
+  } finally {
+    await f.cleanup();
+  }
+});
+
+test("documented pipeline with a wrong passphrase: gpg fails, sysupgrade -r gets no data, nothing restored", async () => {
+  const f = await registeredRoot();
+  try {
+    assert.is((await runBundle(["send-backup"], { dir: f.dir })).code, 0);
+    const runs = recordSysupgrade(f);
     f.dir.write("/etc/config/network", "changed\n");
     f.dir.write("/etc/backup.pass", "not the passphrase", 0o600);
     const run = await runAsAdmin(f, PIPELINE);
-    assert.ok(run.code !== 0, "sysupgrade -r fails on an empty stream");
+    assert.ok(run.code !== 0, "the pipeline fails");
+    assert.match(run.stderr, /gpg: decryption failed|bad (key|passphrase)/i);
+    assert.equal(restoresWithData(runs()), [], "sysupgrade -r ran with data");
     assert.is(f.dir.read("/etc/config/network"), "changed\n");
   } finally {
     await f.cleanup();

@@ -110,6 +110,39 @@ test("change detection: first run uploads; unchanged, touched-only → nothing; 
   }
 });
 
+test("acme.sh's /etc/acme/http.header: kept out of the archive and the digest, put back; rewriting it alone uploads nothing", async () => {
+  const f = await registeredRoot();
+  try {
+    // /etc/acme is kept by sysupgrade (acme's keep.d list); http.header is its scratch file.
+    f.dir.write("/lib/upgrade/keep.d/acme", "/etc/acme\n");
+    f.dir.write("/etc/acme/example.org/example.org.key", "-----BEGIN KEY-----\nk\n-----END KEY-----\n", 0o600);
+    f.dir.write("/etc/acme/http.header", "HTTP/1.1 200 OK\r\nReplay-Nonce: one\r\n", 0o640);
+    let r = await runBundle(["send-backup"], { dir: f.dir });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(puts(f), 1);
+    const inside = decryptAndList(f, f.backupd.backups[0]!.path);
+    assert.ok(inside.includes("etc/acme/example.org/example.org.key"), inside.join(", "));
+    assert.not.ok(inside.includes("etc/acme/http.header"), "the header is not in the archive");
+    assert.is(f.dir.read("/etc/acme/http.header"), "HTTP/1.1 200 OK\r\nReplay-Nonce: one\r\n", "put back as it was");
+    assert.is(f.dir.mode("/etc/acme/http.header"), 0o640);
+
+    // An acme.sh run rewrites only the header: no upload.
+    f.dir.write("/etc/acme/http.header", "HTTP/1.1 200 OK\r\nReplay-Nonce: two\r\n");
+    r = await runBundle(["send-backup"], { dir: f.dir });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(puts(f), 1, "a new acme header alone is not a change");
+    assert.match(r.stderr, /unchanged/);
+    assert.match(f.dir.read("/etc/acme/http.header"), /two/);
+    // A renewed certificate is.
+    f.dir.write("/etc/acme/example.org/example.org.key", "-----BEGIN KEY-----\nk2\n-----END KEY-----\n", 0o600);
+    r = await runBundle(["send-backup"], { dir: f.dir });
+    assert.is(puts(f), 2, "a changed certificate is a change");
+    assertNoLeftovers(f);
+  } finally {
+    await f.cleanup();
+  }
+});
+
 test("a failed upload (500) exits 1, keeps the old digest, and the next run uploads", async () => {
   const f = await registeredRoot();
   try {

@@ -10,6 +10,12 @@ import { testdir, type TestDir } from "../helpers/testdir";
 import { watchDescendants } from "../helpers/proc-watch";
 import { startController, type Controller } from "../servers/controller";
 import { startServer } from "../helpers/servers";
+import { rmSync } from "node:fs";
+import { cronLine } from "../../src/schedule/jobs";
+
+/** The test unit's NIC: its MAC is the key of its cron offsets (src/schedule/unitKey.ts). */
+const KEY = "mac:52:54:00:ab:cd:01";
+const REPORTS = cronLine(KEY, "reports");
 
 let ctl: Controller;
 test.before(async () => {
@@ -28,6 +34,8 @@ function unit(o: Record<string, string | undefined>, marker = true): TestDir {
     "/etc/config/ns-plug": config(o),
     "/etc/os-release": 'NAME="NethSecurity"\nVERSION_ID="8-23.05.5-ns.1.6.0"\nPRETTY_NAME="NethSecurity 8-23.05.5-ns.1.6.0"\n',
     "/proc/sys/kernel/hostname": "fw-test.example\n",
+    "/sys/class/net/eth0/address": "52:54:00:ab:cd:01\n",
+    "/sys/class/net/eth0/device/uevent": "DRIVER=virtio_net\n",
     ...(marker ? { "/var/run/ns-plug.booted": "" } : {}),
   });
 }
@@ -121,13 +129,17 @@ test("approved unit: request body, rpcd login + hash of the sent password, clien
   assert.ok(dir.exists("/var/spool/rsyslog"));
   assert.is(
     dir.read("/etc/crontabs/root"),
-    "02 2 * * * sleep 1; /usr/sbin/send-backup\n*/15 * * * * sleep $(( RANDOM % 60 )); /usr/sbin/ns-push-reports\n",
+    `02 2 * * * sleep 1; /usr/sbin/send-backup\n${REPORTS}\n`,
   );
   assert.equal(dir.calls(), ["/etc/init.d/rsyslog restart", "/etc/init.d/cron restart"]);
   const nsplug = dir.read("/etc/config/ns-plug");
   assert.match(nsplug, /option vpn_address '172\.21\.0\.1'\n\toption api_port '8080'\n/);
 
-  // Restart (procd respawn): same login, new password and hash; nothing duplicated.
+  assert.match(REPORTS, /^(\d+,){3}\d+ \* \* \* \* sleep \d+; \/usr\/bin\/ns-push-reports$/);
+
+  // Restart (`/etc/init.d/ns-plug restart`, whose stop forgets the backoff count): same login,
+  // new password and hash; nothing duplicated.
+  rmSync(dir.path("/var/run/ns-plug.backoff"));
   const again = await runBundle(["connect"], { dir });
   assert.is(again.code, 0, again.stderr);
   const body2 = ctl.registerRequests().filter((r) => (r.json() as { unit_id: string }).unit_id === "unit-ok")[1]!.json() as Record<string, string>;

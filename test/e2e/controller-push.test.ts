@@ -68,8 +68,29 @@ test("push-info without ns.controller: computed info to <server>/api/ingest/info
   }
 });
 
+/** `ip` answering for tun-nsplug with `cidr` (the tunnel the test pretends is up); anything else goes to the real ip. */
+function tunnelIp(dir: ReturnType<typeof unit>, local: string, prefixlen: number): void {
+  const json = JSON.stringify([{ ifname: "tun-nsplug", addr_info: [{ family: "inet", local, prefixlen }] }]);
+  dir.standin("ip", `case "$*" in *tun-nsplug*) echo '${json}'; exit 0;; esac\nPATH="\${PATH#*:}" exec ip "$@"`);
+}
+
+test("push-info: a vpn_address outside the tunnel's network is not used: the public URL is", async () => {
+  const dir = unit({ server: pub.url, unit_id: "u-out", token: pub.token, tls_verify: "0", vpn_address: "127.0.0.1", api_port: String(tun.port) });
+  tunnelIp(dir, "172.21.0.5", 16);
+  try {
+    const tunBefore = tun.ingestRequests().length;
+    const r = await runBundle([], { dir, as: "ns-controller-push-info" });
+    assert.is(r.code, 0, r.stderr);
+    assert.is(tun.ingestRequests().length, tunBefore, "plain HTTP to an address outside the tunnel: never");
+    assert.is(pub.ingestRequests().at(-1)!.path, "/api/ingest/info");
+  } finally {
+    dir.cleanup();
+  }
+});
+
 test("push-info with vpn_address/api_port: through the tunnel address; ns.controller's info is sent as is", async () => {
   const dir = unit({ server: pub.url, unit_id: "u-vpn", token: pub.token, vpn_address: "127.0.0.1", api_port: String(tun.port) });
+  tunnelIp(dir, "127.0.0.5", 8); // the loopback "tunnel" holds vpn_address
   dir.write("/usr/libexec/rpcd/ns.controller", NS_CONTROLLER, 0o755);
   dir.write("/usr/libexec/rpcd/ns.update", NS_UPDATE, 0o755);
   try {
@@ -95,6 +116,7 @@ test("push-info as an OpenVPN hook (script_type set): exits while a detached cop
     sendJson(res, 200, { code: 200 });
   });
   const dir = unit({ server: pub.url, unit_id: "u-hook", token: pub.token, vpn_address: "127.0.0.1", api_port: String(slow.port) });
+  tunnelIp(dir, "127.0.0.5", 8);
   try {
     const hook = startBundle(["tun-nsplug", "1500"], { dir, as: "ns-controller-push-info", env: { script_type: "route-up" } });
     // 'exit', not 'close': like OpenVPN, wait for the process, not for the stderr it passed on.
@@ -177,6 +199,61 @@ test("ns-controller-telegraf-down removes the controller's telegraf output; abse
     assert.is(again.code, 0);
   } finally {
     dir.cleanup();
+  }
+});
+
+async function poll<T>(what: string, get: () => T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const EXPORTER = "/etc/telegraf.conf.d/controller-prometheus.conf";
+
+test("route-up exports metrics on <ifconfig_local>:9273 for the controller (telegraf restarted); down withdraws them", async () => {
+  const dir = unit({ server: pub.url, unit_id: "u-metrics", token: pub.token, tls_verify: "0" }, { "/etc/telegraf.conf.d/base.conf": "x\n" });
+  dir.standin("/etc/init.d/telegraf");
+  try {
+    const up = startBundle(["tun-nsplug", "1500"], { dir, as: "ns-controller-push-info", env: { script_type: "route-up", ifconfig_local: "172.21.0.5" } });
+    assert.is(await new Promise<number | null>((r) => up.on("exit", r)), 0);
+    const text = await poll(EXPORTER, () => dir.readIfExists(EXPORTER));
+    assert.match(text, /^\[\[outputs\.prometheus_client\]\]$/m);
+    assert.match(text, /^ {2}listen = "172\.21\.0\.5:9273"$/m);
+    assert.is(dir.mode(EXPORTER), 0o644);
+    await poll("telegraf restart", () => (dir.calls().includes("/etc/init.d/telegraf restart") ? true : undefined));
+    // The controller got the info too, from the same detached copy.
+    await pub.waitFor((q) => q.path === "/api/ingest/info" && basicUser(q.headers.authorization) === `u-metrics:${pub.token}`, 20_000);
+
+    const down = await runBundle(["tun-nsplug", "1500"], { dir, as: "ns-controller-telegraf-down", env: { script_type: "down" } });
+    assert.is(down.code, 0, down.stderr);
+    assert.not.ok(dir.exists(EXPORTER));
+    assert.equal(dir.calls().filter((c) => c === "/etc/init.d/telegraf restart").length, 2, "restarted on up and on down");
+    assert.ok(dir.exists("/etc/telegraf.conf.d/base.conf"));
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("metrics exporter: a pushed address that is not plain IPv4 writes nothing; no telegraf → no file, no directory", async () => {
+  const hostile = unit({}, { "/etc/telegraf.conf.d/base.conf": "x\n" });
+  const bare = unit({});
+  try {
+    for (const local of ['172.21.0.5"\n[[inputs.exec]]\n  commands = ["sh"]', "172.21.0.5:1", "fd00::5", ""]) {
+      const r = await runBundle([], { dir: hostile, as: "ns-controller-push-info", env: { ifconfig_local: local } });
+      assert.is(r.code, 0, r.stderr);
+      assert.not.ok(hostile.exists(EXPORTER), JSON.stringify(local));
+      assert.match(r.stderr, /is not an IPv4 address: no metrics exporter/);
+    }
+    const r = await runBundle([], { dir: bare, as: "ns-controller-push-info", env: { ifconfig_local: "172.21.0.5" } });
+    assert.is(r.code, 0, r.stderr);
+    assert.not.ok(bare.exists("/etc/telegraf.conf.d"));
+  } finally {
+    hostile.cleanup();
+    bare.cleanup();
   }
 });
 

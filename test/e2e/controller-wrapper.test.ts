@@ -48,9 +48,42 @@ test("wrapper: connect's exit code comes back and OpenVPN is not started", () =>
   }
 });
 
+test("wrapper: a SIGTERM that lands as connect finishes (exit 0) stops it: OpenVPN is not started", () => {
+  const dir = unit({ server: ctl.url, unit_id: "u-t", token: "t" });
+  try {
+    dir.write("/usr/share/ns-plug/client.conf", "client\n", 0o600);
+    dir.standin("openvpn");
+    // connect, reduced to the moment that matters: procd's SIGTERM reaches the
+    // wrapper (only it: procd signals the instance's pid) while connect is
+    // ending, and connect still exits 0.
+    dir.standin("node", "trap '' TERM\nkill -TERM \"$PPID\"\nsleep 0.3\nexit 0");
+    const r = spawnSync(dir.path("/usr/sbin/ns-plug"), [], { env: bundleEnv({ dir }), encoding: "utf8", timeout: 30_000 });
+    assert.is(r.status, 143, `exit ${r.status} ${r.signal ?? ""}: ${r.stderr}`);
+    assert.ok(dir.calls().some((c) => c.startsWith("node ")), "the connect stand-in ran");
+    assert.not.ok(dir.calls().some((c) => c.startsWith("openvpn")), `OpenVPN was started after the stop: ${dir.calls().join(" | ")}`);
+  } finally {
+    dir.cleanup();
+  }
+});
+
+/** One read, no exists-then-read: a process can exit between the two. */
+function procRead(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT" || (e as { code?: string }).code === "ESRCH") return undefined;
+    throw e;
+  }
+}
+
 function childrenOf(pid: number): number[] {
-  const f = `/proc/${pid}/task/${pid}/children`;
-  return existsSync(f) ? readFileSync(f, "utf8").trim().split(/\s+/).filter(Boolean).map(Number) : [];
+  return (procRead(`/proc/${pid}/task/${pid}/children`) ?? "").trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** Running (not gone, not a zombie waiting for its parent). */
+function alive(pid: number): boolean {
+  const status = procRead(`/proc/${pid}/status`);
+  return status !== undefined && !/^State:\s+Z/m.test(status);
 }
 
 test("wrapper: a wrong token keeps it polling (message logged once); SIGTERM stops the Node child too (~10 s)", async () => {
@@ -65,11 +98,11 @@ test("wrapper: a wrong token keeps it polling (message logged once); SIGTERM sto
     await ctl.waitFor(() => polls() >= 2, 30_000);
     node = childrenOf(sh.pid!);
     assert.is(node.length, 1, "the wrapper runs the bundle as its one child");
-    assert.match(readFileSync(`/proc/${node[0]}/cmdline`, "utf8"), /ns-plug\.js\0connect/);
+    assert.match(procRead(`/proc/${node[0]}/cmdline`) ?? "(gone)", /ns-plug\.js\0connect/);
     sh.kill("SIGTERM");
     const [code, signal] = await exited;
     assert.ok(code === 143 || signal === "SIGTERM", `exit ${code} ${signal}`);
-    assert.not.ok(existsSync(`/proc/${node[0]}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${node[0]}/status`, "utf8")), "Node child survived");
+    assert.not.ok(alive(node[0]!), "Node child survived");
     assert.is(stderr.match(/has not approved this unit yet: invalid registration token/g)?.length, 1, stderr);
     assert.not.ok(dir.exists("/usr/share/ns-plug/client.conf"));
   } finally {

@@ -18,6 +18,8 @@ test("the whole-flow demo runs to the end and exits 0", () => {
     assert.ok(r.stdout.includes(step), `demo step missing: ${step}\n${out}`);
   }
   if (process.getuid?.() === 0) assert.match(r.stdout, /LuCI shows connected: address 172\.21\./);
+  if (process.getuid?.() === 0) assert.match(r.stdout, /support: ssh -p 981 root@172\.29\.[0-9.]+ \(support key\): support is in: root@/);
+  else assert.match(r.stdout, /remote support session SKIPPED/);
   assert.not.match(out, /ent-secret-0001|demo passphrase/, "a secret reached the demo's output");
 });
 

@@ -9,6 +9,7 @@ const SPEC_COMMANDS = [
   "connect", "register", "unregister", "send-heartbeat", "send-inventory", "send-backup", "remote-backup",
   "subscription-info", "inventory", "ns-plug-alert-proxy", "ns-controller-push-info",
   "ns-controller-telegraf-down", "ns-push-reports", "ns.plug", "ns.subscription", "ns.backup",
+  "distfeed-setup", "update-packages", "ns-download",
 ];
 
 test("the bundle is one executable file with a node shebang and no external require", () => {

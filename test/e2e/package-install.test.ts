@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO } from "../helpers/bundle";
-import { SBIN_COMMANDS, SOURCE_OF, diffLayout, expectedLayout, readTree } from "../helpers/layout";
+import { BIN_COMMANDS, SBIN_COMMANDS, SOURCE_OF, diffLayout, expectedLayout, readTree } from "../helpers/layout";
 
 const dest = mkdtempSync(join(tmpdir(), "nsplug-install-"));
 const make = spawnSync("make", ["-s", "-C", REPO, "install", `DESTDIR=${dest}`], { encoding: "utf8" });
@@ -48,8 +48,13 @@ test("the installed tree is exactly SPEC §1: every path, type and mode, nothing
   assert.equal(diffLayout(expected, tree), []);
 });
 
+/** Every entry point as its router path (usr/sbin/…, and usr/bin/ns-push-reports as the original installs it). */
+const ENTRY_POINTS = [...SBIN_COMMANDS.map((c) => `usr/sbin/${c}`), ...BIN_COMMANDS.map((c) => `usr/bin/${c}`)];
+const nameOf = (p: string) => p.split("/").pop()!;
+
 test("the command entry points are relative links to the bundle, and the bundle has the node shebang", () => {
-  for (const c of SBIN_COMMANDS) assert.is(tree.get(`/usr/sbin/${c}`)?.target, "../libexec/ns-plug/ns-plug.js", c);
+  for (const p of ENTRY_POINTS) assert.is(tree.get(`/${p}`)?.target, "../libexec/ns-plug/ns-plug.js", p);
+  assert.not.ok(tree.has("/usr/sbin/ns-push-reports"), "ns-push-reports lives in /usr/bin (SPEC §1)");
   assert.ok(readFileSync(join(dest, "usr/libexec/ns-plug/ns-plug.js"), "utf8").startsWith("#!/usr/bin/env node\n"));
 });
 
@@ -62,12 +67,13 @@ test("the default UCI config is the shipped one, readable only by root", () => {
 test("the installed bundle runs from the tree: --help lists the commands, exit 0", () => {
   const r = runInstalled("usr/libexec/ns-plug/ns-plug.js", ["--help"]);
   assert.is(r.status, 0, r.stderr);
-  for (const c of SBIN_COMMANDS) assert.match(r.stdout, new RegExp(`^  ${c.replace(/\./g, "\\.")} `, "m"), c);
+  for (const c of ENTRY_POINTS.map(nameOf)) assert.match(r.stdout, new RegExp(`^  ${c.replace(/\./g, "\\.")} `, "m"), c);
 });
 
 test("each installed link runs the command it is named after (same answer as `ns-plug.js <name>`)", () => {
-  for (const c of SBIN_COMMANDS) {
-    const viaLink = runInstalled(`usr/sbin/${c}`, ["--help"]);
+  for (const p of ENTRY_POINTS) {
+    const c = nameOf(p);
+    const viaLink = runInstalled(p, ["--help"]);
     const viaArg = runInstalled("usr/libexec/ns-plug/ns-plug.js", [c, "--help"]);
     assert.is(viaLink.status, viaArg.status, c);
     assert.is(viaLink.stdout, viaArg.stdout, c);
@@ -78,8 +84,9 @@ test("each installed link runs the command it is named after (same answer as `ns
 
 // Depends on every command being implemented (the features' parts): placeholders exit 70.
 test("every installed command answers --help from the tree with its usage, exit 0 (e.g. register --help)", () => {
-  for (const c of SBIN_COMMANDS) {
-    const r = runInstalled(`usr/sbin/${c}`, ["--help"]);
+  for (const p of ENTRY_POINTS) {
+    const c = nameOf(p);
+    const r = runInstalled(p, ["--help"]);
     assert.is(r.status, 0, `${c}: ${r.stderr}`);
     assert.match(r.stdout, /usage/i, c);
   }

@@ -105,8 +105,8 @@ test("control: Package, Version, Depends, Architecture all, Maintainer, Installe
   assert.ok((f.Description ?? "").includes("\n"), "a long description follows the summary line");
 });
 
-test("conffiles is /etc/config/ns-plug; postinst and prerm are control/'s, executable", () => {
-  assert.is(readFileSync(join(control, "conffiles"), "utf8"), "/etc/config/ns-plug\n");
+test("conffiles are /etc/config/ns-plug and /etc/config/don; postinst and prerm are control/'s, executable", () => {
+  assert.is(readFileSync(join(control, "conffiles"), "utf8"), "/etc/config/ns-plug\n/etc/config/don\n");
   for (const s of ["postinst", "prerm"]) {
     assert.is(readFileSync(join(control, s), "utf8"), readFileSync(join(REPO, "control", s), "utf8"), s);
     assert.is(statSync(join(control, s)).mode & 0o777, 0o755, s);

@@ -109,7 +109,7 @@ test("conffiles, postinst and prerm reach the package exactly as control/ holds 
   const r = make("stub-scripts");
   assert.is(r.status, 0, r.stderr);
   const control = join(out, "CONTROL");
-  assert.is(readFileSync(join(control, "conffiles"), "utf8"), "/etc/config/ns-plug\n");
+  assert.is(readFileSync(join(control, "conffiles"), "utf8"), "/etc/config/ns-plug\n/etc/config/don\n");
   for (const s of ["postinst", "prerm"]) {
     const shipped = readFileSync(join(control, `${s}-pkg`), "utf8");
     assert.is(shipped.trimEnd(), readFileSync(join(REPO, "control", s), "utf8").trimEnd(), s);

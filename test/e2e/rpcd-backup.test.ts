@@ -35,7 +35,7 @@ test("set-passphrase / is-passphrase-set: 0600 file, empty removes, never echoed
     assert.equal(answer, { message: "success" });
     assert.is(dir.read("/etc/backup.pass"), "correct horse 'battery'");
     assert.is(dir.mode("/etc/backup.pass"), 0o600);
-    assert.not.match(run.stderr, "horse");
+    assert.not.match(run.stderr + dir.syslog().join("\n"), "horse"); // the log is syslog now (SPEC §7)
     assert.equal((await call(dir, "ns.backup", "is-passphrase-set")).answer, { values: { set: true } });
     assert.equal((await call(dir, "ns.backup", "set-passphrase", { passphrase: "" })).answer, { message: "success" });
     assert.not.ok(dir.exists("/etc/backup.pass"));
@@ -75,33 +75,36 @@ test("restore: an uploaded encrypted backup with the right passphrase restores a
     assert.equal(wrong.answer, { validation: { errors: [{ parameter: "passphrase", message: "decryption_failed", value: "" }] } });
     assert.match(f.dir.read("/etc/config/network"), "broken");
     const missing = await call(f.dir, "ns.backup", "restore", { backup: "upload-1" });
-    assert.equal(missing.answer, { validation: { errors: [{ parameter: "passphrase", message: "passphrase_required", value: "" }] } });
+    // SPEC §7: the UI translates only decryption_failed and restore_failed; a missing passphrase cannot decrypt.
+    assert.equal(missing.answer, { validation: { errors: [{ parameter: "passphrase", message: "decryption_failed", value: "" }] } });
     assert.not.ok(f.dir.calls().includes("reboot"));
     const ok = await call(f.dir, "ns.backup", "restore", { backup: "upload-1", passphrase: PASSPHRASE });
     assert.equal(ok.answer, { message: "success" });
     assert.match(f.dir.read("/etc/config/network"), STATIC);
     assert.equal(f.dir.calls().filter((c) => c === "reboot"), ["reboot"]);
-    assert.not.match(ok.run.stderr + wrong.run.stderr, PASSPHRASE);
+    assert.not.match(ok.run.stderr + wrong.run.stderr + f.dir.syslog().join("\n"), PASSPHRASE);
   }));
 
 test("restore: a name that is not a bare upload name is refused, nothing runs", () =>
   withRoot({}, async (f) => {
+    // A restore that cannot happen is `restore_failed` on the passphrase field, the one place the UI shows it (SPEC §7).
+    const failed = { validation: { errors: [{ parameter: "passphrase", message: "restore_failed", value: "" }] } };
     for (const backup of ["../../etc/shadow", "a/b", ".hidden"]) {
-      assert.equal((await call(f.dir, "ns.backup", "restore", { backup })).answer, { error: "invalid_backup_file" }, backup);
+      assert.equal((await call(f.dir, "ns.backup", "restore", { backup })).answer, failed, backup);
     }
-    assert.equal((await call(f.dir, "ns.backup", "restore", { backup: "no-such-upload" })).answer, { error: "invalid_backup_file" });
+    assert.equal((await call(f.dir, "ns.backup", "restore", { backup: "no-such-upload" })).answer, failed);
     assert.equal(f.dir.calls(), []);
   }));
 
-test("registered-list-backups: backupd's list, newest first, each with file", () =>
+test("registered-list-backups: backupd's shape under values.backups, newest first", () =>
   withRoot({}, async (f) => {
     f.backupd.seed("backup-old.tar.gz.gpg", "old", { created: 1_700_000_000, id: "id-old" });
     f.backupd.seed("backup-new.tar.gz.gpg", "new", { created: 1_800_000_000, id: "id-new" });
     const { answer } = await call(f.dir, "ns.backup", "registered-list-backups");
-    const values = answer.values as Array<Record<string, unknown>>;
+    const values = (answer.values as { backups: Array<Record<string, unknown>> }).backups;
     assert.equal(values.map((v) => [v.id, v.file, v.name, v.created]), [
-      ["id-new", "id-new", "backup-new.tar.gz.gpg", 1_800_000_000],
-      ["id-old", "id-old", "backup-old.tar.gz.gpg", 1_700_000_000],
+      ["id-new", undefined, "backup-new.tar.gz.gpg", 1_800_000_000],
+      ["id-old", undefined, "backup-old.tar.gz.gpg", 1_700_000_000],
     ]);
     const auth = f.backupd.requests[0]!.headers.authorization as string;
     assert.match(Buffer.from(auth.slice(6), "base64").toString(), `:${SECRET}`);
@@ -134,22 +137,23 @@ test("registered-download-backup, registered-restore, registered-delete-backup",
     assert.ok(f.dir.calls().includes("reboot"));
     assert.equal((await call(f.dir, "ns.backup", "registered-delete-backup", { id, ubus_rpc_session: "x" })).answer, { result: "success" });
     assert.is(f.backupd.backups.length, 0);
-    assert.equal((await call(f.dir, "ns.backup", "registered-delete-backup", { id })).answer, { error: "remote_failed" });
+    assert.equal((await call(f.dir, "ns.backup", "registered-delete-backup", { id })).answer, { error: "remote_backup_delete_failed" });
     assert.equal((await call(f.dir, "ns.backup", "registered-download-backup", {})).answer, {
       validation: { errors: [{ parameter: "file", message: "required", value: "" }] },
     });
   }));
 
-test("registered-*: not registered → remote_not_configured; backupd failing → remote_failed", async () => {
+test("registered-*: not registered or backupd failing → the original's remote_list_failed", async () => {
   const dir = testdir();
   try {
-    assert.equal((await call(dir, "ns.backup", "registered-list-backups")).answer, { error: "remote_not_configured" });
+    assert.equal((await call(dir, "ns.backup", "registered-list-backups")).answer, { error: "remote_list_failed" });
+    assert.match(dir.syslog().join("\n"), "System ID, system secret or backup url not found");
   } finally {
     dir.cleanup();
   }
   await withRoot({}, async (f) => {
     f.backupd.fail = 500;
-    assert.equal((await call(f.dir, "ns.backup", "registered-list-backups")).answer, { error: "remote_failed" });
+    assert.equal((await call(f.dir, "ns.backup", "registered-list-backups")).answer, { error: "remote_list_failed" });
   });
 });
 

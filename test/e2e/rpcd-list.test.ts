@@ -13,6 +13,7 @@ import { testdir } from "../helpers/testdir";
 import { methods as plugMethods } from "../../src/rpcd/plug";
 import { methods as subscriptionMethods } from "../../src/rpcd/subscription";
 import { methods as backupMethods } from "../../src/rpcd/backup";
+import { methods as donMethods } from "../../src/rpcd/don";
 
 // A PATH where no node can be found: only the shell's builtins are left.
 const NO_NODE = { PATH: "/nonexistent" };
@@ -65,6 +66,7 @@ test("every table method has a handler and nothing else does", () => {
   assert.equal(Object.keys(plugMethods).sort(), Object.keys(RPCD_TABLES["ns.plug"]).sort());
   assert.equal(Object.keys(subscriptionMethods).sort(), Object.keys(RPCD_TABLES["ns.subscription"]).sort());
   assert.equal(Object.keys(backupMethods).sort(), Object.keys(RPCD_TABLES["ns.backup"]).sort());
+  assert.equal(Object.keys(donMethods).sort(), Object.keys(RPCD_TABLES["ns.don"]).sort());
 });
 
 test("ACLs: valid JSON in rpcd's shape, every method granted exactly once", () => {
@@ -93,7 +95,9 @@ test("a front away from the bundle looks for the installed path", async () => {
     copyFileSync(pluginFile("ns.plug"), join(dir, "ns.plug"));
     const r = await runFile(join(dir, "ns.plug"), ["call", "status"], { stdin: "{}" });
     assert.equal(onlyJson(r.stdout), { error: "bundle_not_found" });
-    assert.match(r.stderr, "/usr/libexec/ns-plug/ns-plug.js");
+    // SPEC §7: exit 0 and a silent stderr, or ns-api-server loses the answer; the reason goes to syslog.
+    assert.is(r.code, 0);
+    assert.is(r.stderr, "");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

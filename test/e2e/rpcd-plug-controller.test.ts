@@ -32,7 +32,7 @@ test("register → connect at the controller → status → unregister undoes it
 
     const reg = await call(dir, "ns.plug", "register", { join_code: join, tls_verify: false, unit_name: "", description: "lab" });
     assert.equal(reg.answer, { result: "success" }, reg.run.stderr);
-    assert.not.match(reg.run.stderr + reg.run.stdout, ctl.token);
+    assert.not.match(reg.run.stderr + reg.run.stdout + dir.syslog().join("\n"), ctl.token);
     const sent = ctl.registerRequests().map((r) => r.json() as Record<string, string>);
     assert.equal(sent.map((b) => [b.unit_id, b.unit_name, b.subscription_type]), [["unit-rpcd", "fw-rpcd.example", "enterprise"]]);
     assert.is(ctl.registerRequests()[0]!.headers.registrationtoken, ctl.token);

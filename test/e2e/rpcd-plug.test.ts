@@ -80,8 +80,10 @@ test("register: ns-plug failing to restart is reported", async () => {
   try {
     dir.standin("/etc/init.d/ns-plug", "exit 1");
     const { answer, run } = await call(dir, "ns.plug", "register", { join_code: b64(JOIN), unit_name: "x" });
-    assert.equal(answer, { error: "failed_to_restart_ns_plug" });
-    assert.not.match(run.stderr, JOIN.token);
+    assert.equal(answer, { error: "failed_to_restart_ns-plug" }); // the original's word, hyphen kept
+    assert.is(run.code, 0);
+    assert.is(run.stderr, "");
+    assert.not.match(run.stderr + dir.syslog().join("\n"), JOIN.token);
   } finally {
     dir.cleanup();
   }
@@ -163,7 +165,8 @@ test("status: a config value the parser refuses is reported, not a crash", async
   try {
     const { answer, run } = await call(dir, "ns.plug", "status");
     assert.equal(answer, { error: "invalid_config" });
-    assert.match(run.stderr, "tls_verify");
+    assert.is(run.stderr, ""); // SPEC §7: the log goes to syslog
+    assert.match(dir.syslog().join("\n"), /^ns-plug daemon\.err ns\.plug: error: .*tls_verify/m);
   } finally {
     dir.cleanup();
   }
@@ -176,6 +179,29 @@ test("restart: success, and failure of the init script", async () => {
     assert.equal(dir.calls(), ["/etc/init.d/ns-plug restart"]);
     dir.standin("/etc/init.d/ns-plug", "exit 3");
     assert.equal((await call(dir, "ns.plug", "restart")).answer, { error: "restart_failed" });
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("unregister: also removes the original's leftovers: rsyslog.promtail, $PreserveFQDN, the telegraf exporter", async () => {
+  const RSYSLOG_CONF = "# rsyslog.conf\n$PreserveFQDN on\nmodule(load=\"imuxsock\")\n*.* /var/log/messages\n";
+  const dir = root({
+    "/etc/config/ns-plug": REGISTERED,
+    "/etc/config/rsyslog": "\nconfig syslog 'syslog'\n\toption port '514'\n\nconfig forwarder 'promtail'\n\toption source 'ns-plug'\n\toption target '172.21.0.1'\n\toption port '5151'\n",
+    "/etc/rsyslog.conf": RSYSLOG_CONF,
+    "/etc/telegraf.conf.d/controller-prometheus.conf": '[[outputs.prometheus_client]]\n  listen = "172.21.0.5:9273"\n',
+    "/etc/telegraf.conf.d/other.conf": "# kept\n",
+  });
+  try {
+    const { answer, run } = await call(dir, "ns.plug", "unregister", {});
+    assert.equal(answer, { result: "success" });
+    assert.is(run.stderr, "");
+    assert.is(dir.read("/etc/config/rsyslog"), "\nconfig syslog 'syslog'\n\toption port '514'\n\n");
+    assert.is(dir.read("/etc/rsyslog.conf"), RSYSLOG_CONF.replace("$PreserveFQDN on\n", ""));
+    assert.not.ok(dir.exists("/etc/telegraf.conf.d/controller-prometheus.conf"));
+    assert.ok(dir.exists("/etc/telegraf.conf.d/other.conf"));
+    assert.ok(dir.calls().includes("/etc/init.d/rsyslog restart"));
   } finally {
     dir.cleanup();
   }
@@ -247,8 +273,8 @@ test("update: a hand-written UCI file comes out in libuci's format, other sectio
     const { answer } = await call(dir, "ns.plug", "update", { description: 'l\'unità "nuova"', ubus_rpc_session: "x" });
     assert.equal(answer, { result: "success" });
     assert.is(dir.read("/etc/config/ns-plug"), LIBUCI_AFTER);
-    // Registered: reload triggers run, and ns-plug reconnects so the controller gets the new description.
-    assert.equal(dir.calls(), ["reload_config", "/etc/init.d/ns-plug restart"]);
+    // Commit only (SPEC §7): the controller reads the description at the next route-up; the tunnel stays up.
+    assert.equal(dir.calls(), []);
   } finally {
     dir.cleanup();
   }
@@ -262,9 +288,45 @@ test("update: unchanged description writes nothing; unregistered unit is not res
     assert.equal(dir.calls(), []);
     assert.equal((await call(dir, "ns.plug", "update", { description: "" })).answer, { result: "success" });
     assert.is(dir.read("/etc/config/ns-plug"), "\nconfig main 'config'\n\n");
-    assert.equal(dir.calls(), ["reload_config"]);
+    assert.equal(dir.calls(), []);
   } finally {
     dir.cleanup();
+  }
+});
+
+test("update: description held as a list → replaced in place by an option, as libuci's `uci set` does", async () => {
+  const before = "\nconfig main 'config'\n\toption server 'https://ctl.example.org'\n\tlist description 'a'\n\tlist description 'b'\n\toption tls_verify '1'\n";
+  const dir = root({ "/etc/config/ns-plug": before });
+  try {
+    // status refuses the list (its typed config has no list there) …
+    assert.equal((await call(dir, "ns.plug", "status")).answer, { error: "invalid_config" });
+    // … but `uci set ns-plug.config.description=new; uci commit` succeeds on this file, so update does too.
+    const { answer, run } = await call(dir, "ns.plug", "update", { description: "new" });
+    assert.equal(answer, { result: "success" });
+    assert.is(run.stderr, "");
+    assert.is(dir.read("/etc/config/ns-plug"), "\nconfig main 'config'\n\toption server 'https://ctl.example.org'\n\toption description 'new'\n\toption tls_verify '1'\n\n");
+    assert.equal(dir.calls(), []);
+    assert.is((await call(dir, "ns.plug", "status")).answer.description, "new");
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test("update/status: a file libuci itself refuses → invalid_config, not internal_error; file untouched", async () => {
+  for (const broken of ["config main 'config\n", "\nconfig main 'config'\n\toption description 'a' 'b' 'c'\n", "option x 'y'\n"]) {
+    const dir = root({ "/etc/config/ns-plug": broken });
+    try {
+      for (const m of ["update", "status", "register", "unregister"] as const) {
+        const args = m === "update" ? { description: "x" } : m === "register" ? { join_code: b64(JOIN) } : {};
+        const { answer, run } = await call(dir, "ns.plug", m, args);
+        assert.equal(answer, { error: "invalid_config" }, `${m} on ${JSON.stringify(broken)}`);
+        assert.is(run.code, 0);
+        assert.is(run.stderr, "");
+      }
+      assert.is(dir.read("/etc/config/ns-plug"), broken);
+    } finally {
+      dir.cleanup();
+    }
   }
 });
 

@@ -1,22 +1,13 @@
 // ns.subscription through the generated plugin file, against a test root and
 // the loopback portal (test/servers/portal.ts, both portals on one server).
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import { PORTAL_TIMEOUT_MS } from "../../src/rpcd/subscription";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { call } from "../helpers/rpcd";
-import { DEMO_SYSTEMS, startPortal, type Portal } from "../servers/portal";
-import { nsPlugOptions, registeredConfig, routerRoot } from "./subscription-fixture";
+import { startPortal } from "../servers/portal";
+import { COM, ENT, nsPlugOptions, registeredConfig, routerRoot, withPortal } from "./subscription-fixture";
 
-const ENT = DEMO_SYSTEMS.find((s) => s.type === "enterprise")!;
-const COM = DEMO_SYSTEMS.find((s) => s.type === "community")!;
-
-async function withPortal(fn: (p: Portal) => Promise<void>): Promise<void> {
-  const portal = await startPortal();
-  try {
-    await fn(portal);
-  } finally {
-    await portal.close();
-  }
-}
 
 test("register: an enterprise secret registers with the enterprise portal", () =>
   withPortal(async (portal) => {
@@ -30,7 +21,7 @@ test("register: an enterprise secret registers with the enterprise portal", () =
       assert.is(o.secret, ENT.secret);
       assert.equal(portal.byRoute("community-info"), []);
       assert.is(portal.stored.heartbeats.length, 1);
-      assert.not.match(run.stderr, ENT.secret);
+      assert.not.match(run.stderr + dir.syslog().join("\n"), ENT.secret);
     } finally {
       dir.cleanup();
     }
@@ -59,20 +50,35 @@ test("register: an unknown secret → invalid_secret_or_server_not_found, UCI un
       const { answer, run } = await call(dir, "ns.subscription", "register", { secret: "no-such-secret-42" }, portal.env);
       assert.equal(answer, { error: "invalid_secret_or_server_not_found" });
       assert.is(dir.read("/etc/config/ns-plug"), before);
-      assert.not.match(run.stdout + run.stderr, "no-such-secret-42");
+      assert.not.match(run.stdout + run.stderr + dir.syslog().join("\n"), "no-such-secret-42");
+      assert.ok(dir.syslog().length > 0, "why it failed is in syslog");
     } finally {
       dir.cleanup();
     }
   }));
 
-test("register: no portal answering → the same error, in about the short timeout", async () => {
+test("register: no portal answering (accepts, never answers) → the same error, in about the short timeout per portal", async () => {
+  // A closed port refuses at once and never runs the timeout path: this one accepts and stays silent.
+  const sockets: Socket[] = [];
+  const silent = createNetServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
   const dir = routerRoot();
   try {
-    const env = { NS_PLUG_ENTERPRISE_PORTAL: "http://127.0.0.1:9", NS_PLUG_COMMUNITY_PORTAL: "http://127.0.0.1:9" };
+    const env = { NS_PLUG_ENTERPRISE_PORTAL: url, NS_PLUG_COMMUNITY_PORTAL: url };
+    const t0 = Date.now();
     const { answer } = await call(dir, "ns.subscription", "register", { secret: "x-secret" }, env);
+    const took = Date.now() - t0;
     assert.equal(answer, { error: "invalid_secret_or_server_not_found" });
+    assert.ok(sockets.length >= 2, `${sockets.length} connections: both portals should have been tried`);
+    // Each portal gets PORTAL_TIMEOUT_MS (5 s): at least that, and far below the 100 s protocol
+    // deadline (the long send budgets would take minutes). Generous upper bound for a loaded machine.
+    assert.ok(took >= PORTAL_TIMEOUT_MS, `answered after ${took} ms: the timeout did not run`);
+    assert.ok(took < 4 * 2 * PORTAL_TIMEOUT_MS, `answered after ${took} ms, expected about 2 × ${PORTAL_TIMEOUT_MS} ms`);
   } finally {
     dir.cleanup();
+    for (const s of sockets) s.destroy();
+    silent.close();
   }
 });
 

@@ -6,7 +6,7 @@
 import { chownSync } from "node:fs";
 import { parseUci } from "../../src/platform/uci/codec";
 import { testdir, type TestDir } from "../helpers/testdir";
-import type { Portal, PortalSystem } from "../servers/portal";
+import { DEMO_SYSTEMS, startPortal, type Portal, type PortalSystem } from "../servers/portal";
 
 export const DEFAULT_CONFIG = `
 config main 'config'
@@ -67,3 +67,17 @@ export function registeredConfig(portal: Portal, sys: PortalSystem, secret = sys
 }
 
 export const ISO_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/;
+
+/** The loopback portal's demo systems, one per subscription type. */
+export const ENT = DEMO_SYSTEMS.find((s) => s.type === "enterprise")!;
+export const COM = DEMO_SYSTEMS.find((s) => s.type === "community")!;
+
+/** Run `fn` against a fresh loopback portal, closed afterwards whatever happens. */
+export async function withPortal(fn: (p: Portal) => Promise<void>): Promise<void> {
+  const portal = await startPortal();
+  try {
+    await fn(portal);
+  } finally {
+    await portal.close();
+  }
+}

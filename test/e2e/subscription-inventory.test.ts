@@ -23,7 +23,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object
 test("fixture root: every SPEC §3.4 key, right types and values; garbage plugin skipped", async () => {
   const dir = testdir();
   cpSync(FIXTURE, dir.root, { recursive: true });
-  dir.write(`${FACTS}/dpi.sh`, `#!/bin/sh\necho '{"enabled": true, "engine": "netifyd"}'\n`, 0o755);
+  dir.write(`${FACTS}/acme_vendor.sh`, `#!/bin/sh\necho '{"enabled": true, "engine": "netifyd"}'\n`, 0o755);
+  dir.write(`${FACTS}/dpi.sh`, `#!/bin/sh\necho '{"enabled": "from a plugin"}'\n`, 0o755);
   dir.write(`${FACTS}/garbage`, "#!/bin/sh\necho 'Traceback (most recent call last):'\n", 0o755);
   dir.standin("ifstatus", `[ "$1" = wan ] || exit 1\necho '{"up": true, "ipv4-address": [{"address": "198.51.100.7", "mask": 24}], "route": [{"target": "0.0.0.0", "mask": 0, "nexthop": "198.51.100.1"}]}'`);
   try {
@@ -72,8 +73,11 @@ test("fixture root: every SPEC §3.4 key, right types and values; garbage plugin
     assert.is(inv.mountpoints["/boot"], null, "not mounted under the test root: null");
     assert.is(inv.public_ip, "198.51.100.7");
 
-    assert.equal(inv.features, { dpi: { enabled: true, engine: "netifyd" } });
+    assert.equal(inv.features.acme_vendor, { enabled: true, engine: "netifyd" }, "a facts.d plugin adds its feature");
+    assert.equal(inv.features.dpi, { enabled: false, rules: 0 }, "built-in facts win over a plugin of the same name");
+    assert.match(r.stderr, /facts plugin \S+dpi.sh skipped: feature 'dpi' is built in/);
     assert.match(r.stderr, /facts plugin \S+garbage skipped: output is not JSON/);
+    assert.equal(inv.rpms, {}, "ns-ui not installed: no UI version");
   } finally {
     dir.cleanup();
   }
@@ -94,7 +98,16 @@ test("empty root: every fact null (or empty), same keys, exit 0", async () => {
     assert.is(inv.esmithdb.networks, null);
     assert.equal(inv.memory, { swap: null, system: null });
     assert.ok(isObj(inv.mountpoints) && "/" in inv.mountpoints);
-    assert.equal(inv.features, {});
+    // nothing installed: every built-in fact still answers, with the original's defaults
+    assert.equal(inv.features.ipsec, { count: -1 });
+    assert.equal(inv.features.backups, {});
+    assert.equal(inv.features.multiwan, { enabled: false, policies: { backup: 0, balance: 0, custom: 0 }, rules: 0 });
+    assert.equal(inv.features.network, {
+      zones: [], interface_counts: { vlans: 0, bridges: 0, bonds: 0 }, zone_network_counts: {},
+      route_info: { count_ipv6_route: 0, count_ipv4_route: 0 }, configuration: {},
+    });
+    assert.is(Object.keys(inv.features).length, 33);
+    assert.equal(inv.rpms, {});
     assert.is(inv.os.release.full, null);
   } finally {
     dir.cleanup();

@@ -7,6 +7,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { runBundle } from "../helpers/bundle";
 import { startPortal, DEMO_SYSTEMS } from "../servers/portal";
+import { checkFacts202212 } from "./facts-schema";
 import { ISO_OFFSET, registeredConfig, routerRoot } from "./subscription-fixture";
 
 const ENT = DEMO_SYSTEMS[0]!;
@@ -170,10 +171,14 @@ test("community send-inventory: {data: {lk, data}}, token auth, status file succ
   }
 });
 
-test("enterprise send-inventory: inventory, systems/info refresh, /proxy/inventory with the same inventory", async () => {
+test("enterprise send-inventory: NS7 inventory to the portal, systems/info refresh, phonehome facts to /proxy/inventory", async () => {
   const portal = await startPortal();
   const dir = routerRoot();
   dir.write("/etc/config/ns-plug", registeredConfig(portal, ENT));
+  dir.write("/etc/os-release", 'NAME="NethSecurity"\nVERSION="8-24.10.0-ns.1.5.1"\nVERSION_ID="8-24.10.0-ns.1.5.1"\n');
+  dir.write("/etc/config/banip", "config banip 'global'\n\toption ban_enabled '1'\n\tlist ban_feed 'nethesislvl3v4'\n");
+  // ns-phonehome's default config, as installed on a unit
+  dir.write("/etc/config/phonehome", "config main 'config'\n\toption enabled '1'\n\toption url 'https://phonehome.nethserver.org/api/installation'\n");
   try {
     const r = await runBundle(["send-inventory"], { dir, env: portal.env });
     assert.is(r.code, 0, r.stderr);
@@ -181,12 +186,67 @@ test("enterprise send-inventory: inventory, systems/info refresh, /proxy/invento
       "POST /isa/inventory/store/", "POST /api/systems/info", "POST /proxy/inventory",
     ]);
     assert.equal(portal.requests[1]!.json(), { secret: ENT.secret });
-    const sent = (portal.requests[0]!.json() as { data: { data: unknown } }).data.data;
-    assert.equal(portal.requests[2]!.json(), sent);
+    const sent = (portal.requests[0]!.json() as { data: { data: Record<string, any> } }).data.data;
+    assert.ok("esmithdb" in sent && "kernel" in sent, "the portal still gets the NS7 inventory");
+    assert.equal(sent.features.threat_shield, { enabled: true, community: 0, enterprise: 1 });
+
+    const proxy = portal.requests[2]!;
+    assert.is(proxy.headers.authorization, `Basic ${Buffer.from(`${ENT.uuid}:${ENT.secret}`).toString("base64")}`);
+    const doc = proxy.json() as Record<string, any>;
+    assert.equal(checkFacts202212(doc), [], "passes the facts/2022-12 schema");
+    assert.is(doc.$schema, "https://schema.nethserver.org/facts/2022-12.json");
+    assert.is(doc.installation, "nethsecurity");
+    assert.equal(doc.facts.distro, { name: "NethSecurity", version: "8-24.10.0-ns.1.5.1" });
+    assert.is(doc.facts.version, "1.5.1");
+    assert.equal(doc.facts.features, sent.features, "the same features as the portal's inventory");
+    assert.ok(!("esmithdb" in doc.facts) && !("dmi" in doc.facts), "not the NS7 inventory");
+    // the installation id is kept where the original keeps it, and reused next time
+    assert.match(dir.read("/etc/config/phonehome"), new RegExp(`option uuid '${doc.uuid}'`));
+    const again = await runBundle(["send-inventory"], { dir, env: portal.env });
+    assert.is(again.code, 0, again.stderr);
+    assert.is((portal.requests[5]!.json() as { uuid: string }).uuid, doc.uuid);
   } finally {
     await portal.close();
     dir.cleanup();
   }
+});
+
+test("enterprise send-inventory without ns-phonehome installed: a stable installation id, no config file made", async () => {
+  const portal = await startPortal();
+  const dir = routerRoot();
+  dir.write("/etc/config/ns-plug", registeredConfig(portal, ENT));
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await runBundle(["send-inventory"], { dir, env: portal.env });
+      assert.is(r.code, 0, r.stderr);
+      const doc = portal.requests.filter((q) => q.path === "/proxy/inventory")[i]!.json() as { uuid: string };
+      assert.equal(checkFacts202212(doc), []);
+      ids.push(doc.uuid);
+    }
+    assert.is(ids[0], ids[1]);
+    assert.not.ok(dir.exists("/etc/config/phonehome"));
+  } finally {
+    await portal.close();
+    dir.cleanup();
+  }
+});
+
+test("the schema check refuses what the 2022-12 schema refuses", () => {
+  const good = {
+    $schema: "https://schema.nethserver.org/facts/2022-12.json",
+    uuid: "0b8e3e0c-2b7c-4f4e-9d4f-3c1f7a9f2e11",
+    installation: "nethsecurity",
+    facts: { version: "1.5.1", distro: { name: "NethSecurity", version: "8-24.10.0-ns.1.5.1" } },
+  };
+  assert.equal(checkFacts202212(good), []);
+  assert.ok(checkFacts202212({ ...good, extra: 1 }).length, "unevaluated top-level property");
+  assert.ok(checkFacts202212({ ...good, uuid: "fw1" }).length, "uuid format");
+  assert.ok(checkFacts202212({ ...good, installation: "ns8" }).length, "installation enum");
+  assert.ok(checkFacts202212({ ...good, facts: { distro: good.facts.distro, version: "ns.1.5" } }).length, "version pattern");
+  assert.ok(checkFacts202212({ ...good, facts: { version: "1.5" } }).length, "distro required");
+  const { uuid: _u, ...noUuid } = good;
+  assert.ok(checkFacts202212(noUuid).length, "uuid required");
 });
 
 test("send-inventory with the portal failing: status error, exit 1", async () => {

@@ -5,22 +5,31 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
-import { REPO } from "../helpers/bundle";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { BUNDLE, REPO } from "../helpers/bundle";
+import { cronLine } from "../../src/schedule/jobs";
 import { UCI_STANDIN, words } from "../helpers/uci-standin";
 import { testdir, type TestDir } from "../helpers/testdir";
 import { nsPlugOptions } from "./subscription-fixture";
 
 const SCRIPT = join(REPO, "uci-defaults", "20_ns-plug");
-const CRON = [
-  "02 2 * * * sleep $(( RANDOM % 1800 )); /usr/sbin/send-backup",
-  "*/10 * * * * sleep $(( RANDOM % 60 )); /usr/sbin/send-heartbeat",
-  "05 3 * * * sleep $(( RANDOM % 1800 )); /usr/sbin/send-inventory",
-];
+// The unit's NIC is the key of its cron offsets (src/schedule/): fixed, so the lines are known.
+const KEY = "mac:52:54:00:12:34:56";
+const CRON = [cronLine(KEY, "backup"), cronLine(KEY, "heartbeat"), cronLine(KEY, "inventory")];
 
 function root(files: Record<string, string> = {}): TestDir {
-  const dir = testdir({ "/etc/config/ns-plug": "\nconfig main 'config'\n\toption tls_verify '1'\n", ...files });
+  const dir = testdir({
+    "/etc/config/ns-plug": "\nconfig main 'config'\n\toption tls_verify '1'\n",
+    "/sys/class/net/eth0/address": "52:54:00:12:34:56\n",
+    "/sys/class/net/eth0/device/uevent": "",
+    ...files,
+  });
   dir.standin("uci", `exec node --import tsx '${UCI_STANDIN}' "$@"`);
+  // The bundle as installed: 20_ns-plug asks it for the cron lines.
+  const installed = dir.path("/usr/libexec/ns-plug/ns-plug.js");
+  mkdirSync(dirname(installed), { recursive: true });
+  symlinkSync(BUNDLE, installed);
   return dir;
 }
 
@@ -56,7 +65,12 @@ test("fresh root: three cron lines, /etc/repo-channel, default repository_url; i
     assert.is(second.code, 0, second.stderr);
     assert.is(dir.read("/etc/crontabs/root"), CRON.join("\n") + "\n", "no duplicate lines");
     assert.is(dir.read("/etc/config/ns-plug"), config);
-    assert.equal(uciCalls(dir).slice(calls), ["uci -q get ns-plug.config.repository_url"], "only looked");
+    // Only looked (repository_url set; the unsubscribed-unit migration of SPEC §10 finds it current).
+    assert.equal(
+      uciCalls(dir).slice(calls),
+      ["uci -q get ns-plug.config.repository_url", "uci -q get ns-plug.config.system_id", "uci -q get ns-plug.config.repository_url"],
+      "only looked",
+    );
   } finally {
     dir.cleanup();
   }

@@ -20,8 +20,16 @@ const BUNDLE_LINK = "../libexec/ns-plug/ns-plug.js";
 export const SBIN_COMMANDS = [
   "register", "unregister", "send-heartbeat", "send-inventory", "send-backup", "remote-backup",
   "subscription-info", "inventory", "ns-plug-alert-proxy", "ns-controller-push-info",
-  "ns-controller-telegraf-down", "ns-push-reports",
+  "ns-controller-telegraf-down", "distfeed-setup", "update-packages", "don",
 ];
+
+/** SPEC §1 vmalert rules (/etc/vmalert/rules/) and §10 first-boot scripts besides 20_ns-plug. */
+export const VMALERT_RULES = ["backup.yaml", "ha.yaml", "host.yaml", "mwan.yaml", "services.yaml", "storage.yaml"];
+export const MIGRATIONS = [
+  "40_ns-plug_automatic_updates", "40_ns-plug_mwan_hooks", "50_ns-plug_rsyslog_fixup", "99_ns-plug_backup_alert_cleanup",
+];
+/** SPEC §1 entry points under /usr/bin (where the original package installs them). */
+export const BIN_COMMANDS = ["ns-push-reports", "ns-download"];
 
 /**
  * Files whose source another part of the project writes; until it lands, the
@@ -50,13 +58,19 @@ export function expectedLayout(repo: string, ownOnly = false): Map<string, Entry
   file("/usr/libexec/ns-plug/ns-plug.js", 0o755);
   file("/usr/sbin/ns-plug", 0o755);
   for (const c of SBIN_COMMANDS) m.set(`/usr/sbin/${c}`, { type: "link", target: BUNDLE_LINK });
-  for (const p of ["ns.plug", "ns.subscription", "ns.backup"]) {
+  for (const c of BIN_COMMANDS) m.set(`/usr/bin/${c}`, { type: "link", target: BUNDLE_LINK });
+  for (const r of VMALERT_RULES) file(`/etc/vmalert/rules/${r}`, 0o644);
+  for (const u of MIGRATIONS) file(`/etc/uci-defaults/${u}`, 0o755);
+  file("/usr/libexec/ns-plug/mwan-hooks", 0o755);
+  m.set("/usr/libexec/mwan-hooks", { type: "dir", mode: 0o755 });
+  for (const p of ["ns.plug", "ns.subscription", "ns.backup", "ns.don"]) {
     file(`/usr/libexec/rpcd/${p}`, 0o755);
     file(`/usr/share/rpcd/acl.d/${p}.json`, 0o644);
   }
   for (const s of ["ns-plug", "ns-plug-alert-proxy", "send-inventory"]) file(`/etc/init.d/${s}`, 0o755);
   file("/etc/config/ns-plug", 0o600);
   file("/etc/uci-defaults/20_ns-plug", 0o755);
+  file("/etc/uci-defaults/20_ns-don", 0o755);
   file("/lib/upgrade/keep.d/ns-plug", 0o644);
   for (const h of ["register", "unregister"]) {
     m.set(`/usr/share/ns-plug/hooks/${h}`, { type: "dir", mode: 0o755 });

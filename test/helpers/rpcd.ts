@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { bundleEnv, REPO } from "./bundle";
 import type { TestDir } from "./testdir";
 
-export const PLUGINS = ["ns.plug", "ns.subscription", "ns.backup"] as const;
+export const PLUGINS = ["ns.plug", "ns.subscription", "ns.backup", "ns.don"] as const;
 export type Plugin = (typeof PLUGINS)[number];
 export const pluginFile = (p: string) => join(REPO, "dist", "rpcd", p);
 

@@ -123,3 +123,15 @@ export function makeCert(cn = "localhost", san = "DNS:localhost,IP:127.0.0.1,IP:
   );
   return { key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8"), keyPath, certPath };
 }
+
+/** A loopback port free at the moment of asking (for programs that take --port, not 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createHttpServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}

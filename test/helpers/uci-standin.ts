@@ -1,9 +1,11 @@
 /**
  * A `uci` stand-in for shell scripts under test (uci-defaults): `get`, `set`,
- * `commit` and `batch` (set/commit lines on stdin, shell-like quoting as
+ * `commit`, `get <pkg>.<section>` (its type), `delete <pkg>.<section>` and
+ * `batch` (set/commit lines on stdin, shell-like quoting as
  * libuci's parser reads it), on <NS_PLUG_ROOT>/etc/config through our own
- * UCI store. `set` writes at once; `commit` only validates the package name
- * (the calls log shows that a script committed).
+ * UCI store. `set` writes at once, under libuci's lock (flock on the config
+ * file, as `uci commit` takes it: docs/uci.md); `commit` only validates the
+ * package name (the calls log shows that a script committed).
  * Install: dir.standin("uci", `exec node --import tsx ${UCI_STANDIN} "$@"`).
  */
 import { readFileSync } from "node:fs";
@@ -43,6 +45,18 @@ async function main(argv: string[]): Promise<number> {
   const run = async (cmd: string[]): Promise<number> => {
     const [verb, arg = ""] = cmd;
     if (verb === "commit") return /^[A-Za-z0-9_-]+$/.test(arg) ? 0 : 1;
+    if ((verb === "get" || verb === "delete") && arg.split(".").length === 2) {
+      const [pkgName, sec] = arg.split(".") as [string, string];
+      const pkg = await loadPackage(fs, pkgName);
+      const s = pkg.section(sec);
+      if (!s) return 1;
+      if (verb === "get") process.stdout.write(`${s.type}\n`);
+      else {
+        pkg.deleteSection(sec);
+        await commitPackage(fs, pkg);
+      }
+      return 0;
+    }
     if (verb === "get" || verb === "set") {
       const eq = arg.indexOf("=");
       const path = verb === "set" ? arg.slice(0, eq) : arg;

@@ -1,4 +1,6 @@
 /**
+ * @runner-first (test/run.mjs: the longest file; it starts its layer)
+ *
  * Issue 9 §1, the fault matrix: every command that talks to a remote
  * (controller, portal, backupd), against a loopback chaos server showing each
  * fault of test/servers/chaos.ts. Each cell runs the built bundle once on its

@@ -4,7 +4,11 @@
  * inject an OpenVPN directive, a PEM block, an rsyslog action, a UCI option
  * or a shell command. `connect` must either refuse the answer (5 failed
  * attempts → exit 5, nothing written) or write files in which every line is
- * one of ours. No config file gains an option, no shell ever runs a value.
+ * one of ours and every line we always write is there (a renderer that drops
+ * `remote-cert-tls server` fails here). No config file gains an option, no
+ * shell ever runs a value. IPv6 hosts: a plain or v4-mapped literal is
+ * accepted and written as is; brackets or a zone are refused, as
+ * src/controller/validate.ts documents ("no brackets, no zone").
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -12,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { runBundle } from "../helpers/bundle";
 import { testdir } from "../helpers/testdir";
 import { createPki, startController, type Controller, type Pki } from "../servers/controller";
-import { canaryClean, clientConfShape, HOSTILE, uciShape } from "./lib/hostile";
+import { canaryClean, clientConfRequired, clientConfShape, HOSTILE, uciShape } from "./lib/hostile";
 import { pool } from "./lib/pool";
 
 interface Case {
@@ -22,6 +26,11 @@ interface Case {
   answer?: { code: number; message: string };
   expect: 0 | 4 | 5;
 }
+
+/** Accepted IPv6 literals must reach client.conf / the rsyslog file exactly as sent. */
+const V6_OK = ["fd00::1", "::ffff:192.0.2.1", "2001:db8:0:0:0:0:0:1"];
+/** Refused: brackets, a zone, a port glued on, two "::", a line break. */
+const V6_BAD = ["[fd00::1]", "fe80::1%eth0", "[fe80::1%eth0]:1194", "fd00::1::2", "fd00::1\nup /bin/sh", "::ffff:999.0.2.1"];
 
 const H = HOSTILE;
 const CASES: Case[] = [
@@ -39,6 +48,10 @@ const CASES: Case[] = [
   { name: "promtail_port: directive injection", data: { promtail_port: "5151\n*.* |/bin/sh" }, expect: 5 },
   { name: "vpn_address: UCI injection", data: { vpn_address: H["UCI injection"], api_port: "8080" }, expect: 5 },
   { name: "api_port: UCI injection", data: { vpn_address: "172.21.0.1", api_port: "80'\n\toption token 'x" }, expect: 5 },
+  ...V6_OK.map((h) => ({ name: `host: IPv6 ${JSON.stringify(h)} accepted`, data: { host: h }, expect: 0 as const })),
+  ...V6_BAD.map((h) => ({ name: `host: IPv6 ${JSON.stringify(h)} refused`, data: { host: h }, expect: 5 as const })),
+  { name: "promtail_address: IPv6 fd00::5 accepted", data: { promtail_address: "fd00::5" }, expect: 0 },
+  { name: "promtail_address: zoned IPv6 refused", data: { promtail_address: "fe80::5%eth0" }, expect: 5 },
   { name: "409 with a hostile message (logged as one clean line)", answer: { code: 409, message: `${H.newline}\n${H["$(…)"]}\u001b[31m` }, expect: 4 },
   { name: "code 500 with a 1 MB message", answer: { code: 500, message: H["1 MB"]! }, expect: 5 },
 ];
@@ -46,6 +59,8 @@ const CASES: Case[] = [
 let ctl: Controller;
 let pki: Pki;
 const outcome = new Map<string, string[]>();
+/** Exit code each case's run actually had (the figures count these, not the table). */
+const exits = new Map<string, number | null>();
 
 async function validData(unitId: string): Promise<Record<string, string>> {
   const { certPath, keyPath } = await pki.issueClient(unitId);
@@ -85,8 +100,13 @@ test.before(async () => {
       if (c.expect !== 0 && conf !== undefined) bad.push("client.conf written from a refused answer");
       if (c.expect === 0 && conf === undefined) bad.push("client.conf missing");
       bad.push(...clientConfShape(conf));
+      const sent = answers.get(`hostile-${i}`)!.body as { data: Record<string, unknown> };
+      if (c.expect === 0) bad.push(...clientConfRequired(conf, String(sent.data.host), String(sent.data.port)));
       const rs = dir.readIfExists("/var/etc/rsyslog.ns-plug.conf") ?? "";
       if (/omprog|\/bin\/sh|\|/.test(rs)) bad.push("rsyslog file carries an injected action");
+      if (c.expect === 0 && !rs.includes(`target="${String(sent.data.promtail_address)}"`)) bad.push(`rsyslog file: no target="${String(sent.data.promtail_address)}"`);
+      if (c.expect !== 0 && rs !== "") bad.push("rsyslog file written from a refused answer");
+      exits.set(c.name, bad.length ? -1 : r.code);
       bad.push(...uciShape(dir, "ns-plug", { config: ["server", "unit_id", "token", "vpn_address", "api_port"] }));
       bad.push(...uciShape(dir, "rpcd", { controller: ["username", "password", "read", "write"] }));
       bad.push(...uciShape(dir, "rsyslog", { syslog: ["ext_port", "includes"] }));
@@ -106,10 +126,19 @@ for (const c of CASES) {
   });
 }
 
-test("figures", () => {
-  const passed = CASES.filter((c) => outcome.get(c.name)?.length === 0).length;
-  console.log(`\nFIGURE hostile corpus: controller answers: ${passed}/${CASES.length} cases passed`);
-  assert.is(passed, CASES.length);
+test("figures: outcomes observed (exit codes of runs with no problem found)", () => {
+  const count = (code: number) => [...exits.values()].filter((x) => x === code).length;
+  const refused = count(5);
+  const accepted = count(0);
+  const duplicate = count(4);
+  const problems = [...exits.values()].filter((x) => x === -1).length;
+  const ran = exits.size;
+  console.log(
+    `\nFIGURE hostile corpus: controller answers: ${ran} runs: ${refused} refused (exit 5, nothing written), ` +
+      `${accepted} accepted (every required line, no foreign one), ${duplicate} duplicate (exit 4), ${problems} with problems`,
+  );
+  const want = (e: number) => CASES.filter((c) => c.expect === e).length;
+  assert.equal({ ran, refused, accepted, duplicate, problems }, { ran: CASES.length, refused: want(5), accepted: want(0), duplicate: want(4), problems: 0 });
 });
 
 test.run();

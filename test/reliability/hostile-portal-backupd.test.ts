@@ -27,7 +27,9 @@ const SUBSCRIPTION_KEYS = ["tls_verify", "backup_url", "repository_url", "type",
 const answers = new Map<string, unknown>();
 let portal: TestServer;
 let backupd: Backupd;
-let cases = 0;
+/** Outcomes observed at the end of each case (a case that failed early adds nothing). */
+const outcomes = new Map<string, number>();
+const saw = (kind: string) => outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1);
 
 function root(): TestDir {
   const dir = testdir({
@@ -56,7 +58,6 @@ const env = () => ({ NS_PLUG_ENTERPRISE_PORTAL: portal.url, NS_PLUG_COMMUNITY_PO
 
 for (const [name, value] of Object.entries(HOSTILE)) {
   test(`portal info answer, uuid: ${name} → register refuses, UCI unchanged`, async () => {
-    cases++;
     const secret = `uuid-${name.replace(/\W/g, "")}`;
     answers.set(secret, { id: 1, uuid: value, subscription: { status: "valid" } });
     const dir = root();
@@ -68,6 +69,7 @@ for (const [name, value] of Object.entries(HOSTILE)) {
       assert.not.match(r.stderr, /^\s+at /m);
       assert.is(dir.read("/etc/config/ns-plug"), before, "UCI byte for byte as it was");
       assert.equal(canaryClean(), []);
+      saw("portal uuid: register refused, UCI unchanged");
     } finally {
       dir.cleanup();
     }
@@ -75,7 +77,6 @@ for (const [name, value] of Object.entries(HOSTILE)) {
 }
 
 test("portal info answer, every hostile value in the other fields → data: round-trips, UCI gains nothing", async () => {
-  cases++;
   const hostile = Object.fromEntries(Object.entries(HOSTILE).map(([k, v]) => [k, v]));
   const answer = {
     id: HOSTILE.newline, uuid: GOOD_UUID, name: HOSTILE["UCI injection"], extra: hostile,
@@ -97,6 +98,7 @@ test("portal info answer, every hostile value in the other fields → data: roun
     assert.is(summary.expiration, 0, "an unreadable valid_until is 0, not a crash");
     assert.is(summary.active, false);
     assert.equal(canaryClean(), []);
+    saw("portal fields: round-tripped, UCI gained nothing");
   } finally {
     dir.cleanup();
   }
@@ -138,7 +140,6 @@ function refused(code: number | null, stderr: string, diff: string[], what: stri
 
 for (const [name, id] of Object.entries(IDS)) {
   test(`backupd list entry, id: ${name} → listed exactly, downloaded inside the target or refused, deleted as one segment`, async () => {
-    cases++;
     const content = `backup for ${name}\n`;
     backupd.seed("x.tar.gz.gpg", content, { id });
     const dir = testdir({
@@ -161,17 +162,24 @@ for (const [name, id] of Object.entries(IDS)) {
           assert.is(diff.length, 1, `one file written: ${diff.join(", ")}`);
           assert.match(diff[0]!, /^\+ \/root\/a\/b\/[A-Za-z0-9._+-]+$/, "inside the working directory, a plain name");
           assert.is(readFileSync(dir.path(diff[0]!.slice(2)), "utf8"), content);
-        } else refused(dl.code, dl.stderr, diff, "download");
+          saw("backupd id: CLI download inside the target");
+        } else {
+          refused(dl.code, dl.stderr, diff, "download");
+          saw("backupd id: CLI download refused");
+        }
       }
       // LuCI's way (rpcd args on stdin): the file lands in the downloads directory or is refused.
       before = snapshot(dir.root);
       const rpc = await runFile(pluginFile("ns.backup"), ["call", "registered-download-backup"], { dir, stdin: JSON.stringify({ file: id }) });
       const answer = onlyJson(rpc.stdout, rpc.stderr);
       const rdiff = diffSnapshots(before, snapshot(dir.root)).filter((d) => d !== "+ /var/run/ns-api-server" && d !== "+ /var/run/ns-api-server/downloads");
-      if (answer.error || answer.validation) assert.equal(rdiff, [], `rpcd download refused (${JSON.stringify(answer)}): nothing written`);
-      else {
+      if (answer.error || answer.validation) {
+        assert.equal(rdiff, [], `rpcd download refused (${JSON.stringify(answer)}): nothing written`);
+        saw("backupd id: rpcd download refused");
+      } else {
         assert.is(rdiff.length, 1, `one file: ${rdiff.join(", ")}`);
         assert.match(rdiff[0]!, /^\+ \/var\/run\/ns-api-server\/downloads\/[A-Za-z0-9._+-]+$/, "inside the downloads directory");
+        saw("backupd id: rpcd download inside downloads");
       }
       const n = backupd.requests.length;
       const del = typeable
@@ -186,15 +194,23 @@ for (const [name, id] of Object.entries(IDS)) {
         backupd.backups.splice(backupd.backups.findIndex((b) => b.id === id), 1);
       }
       assert.equal(canaryClean(), []);
+      saw(deleted ? "backupd id: deleted as one segment" : "backupd id: delete refused, never sent");
     } finally {
       dir.cleanup();
     }
   });
 }
 
-test("figures", () => {
-  console.log(`\nFIGURE hostile corpus: portal answers and backupd list: ${cases} cases`);
-  assert.is(cases, Object.keys(HOSTILE).length + 1 + Object.keys(IDS).length);
+test("figures: outcomes observed", () => {
+  const parts = [...outcomes].sort().map(([k, n]) => `${n} ${k}`);
+  console.log(`\nFIGURE hostile corpus: portal answers and backupd list: ${parts.join(", ")}`);
+  const count = (re: RegExp) => [...outcomes].filter(([k]) => re.test(k)).reduce((a, [, n]) => a + n, 0);
+  assert.is(count(/^portal uuid:/), Object.keys(HOSTILE).length, "every hostile uuid refused with UCI unchanged");
+  assert.is(count(/^portal fields:/), 1);
+  assert.is(count(/^backupd id: rpcd download/), Object.keys(IDS).length, "every id downloaded inside downloads/ or refused");
+  assert.is(count(/^backupd id: (deleted|delete refused)/), Object.keys(IDS).length, "every id deleted as one segment or refused");
+  // The traversal ids must be among the refusals, not the downloads.
+  assert.ok((outcomes.get("backupd id: rpcd download refused") ?? 0) >= 4, "path traversal, .., . and a/b refused");
 });
 
 test.run();

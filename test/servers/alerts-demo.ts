@@ -3,12 +3,19 @@
  * proxy bundle against a temp root registered to a loopback portal, post an
  * Alertmanager webhook, show what the portal received. Returns an exit code.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO } from "../helpers/bundle";
 import { testdir } from "../helpers/testdir";
 import { FIRING, RESOLVED, postWebhook, registeredConfig, startAlertSink, startProxy, webhook } from "./alerts-sink";
 
 export async function demoAlertProxy(print: (line: string) => void = console.log): Promise<number> {
   const sink = await startAlertSink();
-  const dir = testdir({ "/etc/config/ns-plug": registeredConfig(sink.alertsUrl) });
+  const dir = testdir({
+    "/etc/config/ns-plug": registeredConfig(sink.alertsUrl),
+    // The shipped HA rules, as on the router: with their HaPrimaryRecovered rule a HaPrimaryFailed resolution sends nothing.
+    "/etc/vmalert/rules/ha.yaml": readFileSync(join(REPO, "files/etc/vmalert/rules/ha.yaml"), "utf8"),
+  });
   const proxy = await startProxy(dir);
   try {
     print(`demo: alert proxy listening on ${proxy.url}, portal at ${sink.alertsUrl}`);

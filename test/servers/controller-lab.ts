@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { stopChild, waitLine } from "../helpers/child";
 import { REPO } from "../helpers/bundle";
 import { createPki, type Pki } from "./controller";
 
@@ -79,35 +80,6 @@ function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
 }
 
-function waitLine(child: ChildProcess, re: RegExp, what: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = "";
-    const timer = setTimeout(() => reject(new Error(`${what}: no "${re}" within ${timeoutMs} ms; output:\n${seen}`)), timeoutMs);
-    const rl = createInterface({ input: child.stdout! });
-    rl.on("line", (l) => {
-      seen += l + "\n";
-      if (re.test(l)) {
-        clearTimeout(timer);
-        rl.removeAllListeners("line");
-        resolve(l);
-      }
-    });
-    child.once("exit", (c) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited (${c}) before "${re}"; output:\n${seen}`));
-    });
-  });
-}
-
-async function stop(child: ChildProcess | undefined, graceMs = 4000): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await gone;
-  clearTimeout(t);
-}
-
 export async function startTunnelLab(opts: LabOptions = {}): Promise<TunnelLab> {
   checkLabPrerequisites();
   const n = labs++;
@@ -126,7 +98,7 @@ export async function startTunnelLab(opts: LabOptions = {}): Promise<TunnelLab> 
 
   const cleanup = async () => {
     ctl?.stdin?.end();
-    await Promise.all(procs.map((p) => stop(p)));
+    await Promise.all(procs.map((p) => stopChild(p)));
     for (const ns of [serverNs, unitNs]) {
       try {
         ip("netns", "del", ns);

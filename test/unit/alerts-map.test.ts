@@ -58,16 +58,43 @@ test("parseRfc3339 reads offsets, nanoseconds and years before 100 exactly", () 
   assert.is(parseRfc3339("2025-06-01"), undefined);
 });
 
+// Out-of-range fields in the *past*: a parser that let them roll over (month 13 → next January)
+// would answer OK instead of FAILURE, so these are checked on parseRfc3339 itself.
+const INVALID = [
+  "2020-00-10T00:00:00Z", "2020-13-01T00:00:00Z", "2020-05-00T00:00:00Z", "2020-04-31T00:00:00Z",
+  "2019-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+  "2020-05-05T24:00:00Z", "2020-05-05T23:60:00Z", "2020-05-05T23:59:61Z",
+  "2020-05-05T10:00:00+24:00", "2020-05-05T10:00:00+23:60", "x2020-05-05T10:00:00Z",
+];
+test("parseRfc3339: every out-of-range field is unparseable (not rolled over)", () => {
+  for (const t of INVALID) assert.is(parseRfc3339(t), undefined, t);
+});
+
+test("parseRfc3339: edge values are exact (leap days, leap second, :59 offsets, one fractional digit)", () => {
+  const at = (iso: string) => new Date(iso).getTime();
+  assert.is(parseRfc3339("2000-02-29T00:00:00Z"), at("2000-02-29T00:00:00Z"));
+  assert.is(parseRfc3339("2020-02-29T00:00:00Z"), at("2020-02-29T00:00:00Z"));
+  assert.is(parseRfc3339("2020-04-30T00:00:00Z"), at("2020-04-30T00:00:00Z"));
+  assert.is(parseRfc3339("2016-12-31T23:59:60Z"), at("2016-12-31T23:59:59Z"));
+  assert.is(parseRfc3339("2020-05-05T10:00:00+23:00"), at("2020-05-04T11:00:00Z"));
+  assert.is(parseRfc3339("2020-05-05T10:00:00+00:59"), at("2020-05-05T09:01:00Z"));
+  assert.is(parseRfc3339("2020-05-05T10:00:00+05:30"), at("2020-05-05T04:30:00Z"));
+  assert.is(parseRfc3339("2020-05-05T10:00:00-05:30"), at("2020-05-05T15:30:00Z"));
+  assert.is(parseRfc3339("2020-05-05T10:00:00.5Z"), at("2020-05-05T10:00:00.500Z"));
+  assert.is(parseRfc3339("2020-12-31T23:59:59Z"), at("2020-12-31T23:59:59Z"));
+});
+
 const PAST = "2025-06-01T11:00:00Z";
 const FIRING = "0001-01-01T00:00:00Z";
 type Row = [string, Record<string, string>, string, string | undefined];
 const MAPPING: Row[] = [
   ["WanDown firing", { alertname: "WanDown", interface: "wan" }, FIRING, "wan:wan:down FAILURE"],
   ["WanDown resolved", { alertname: "WanDown", interface: "wan2" }, PAST, "wan:wan2:down OK"],
-  ["WanDown without interface", { alertname: "WanDown" }, FIRING, undefined],
-  ["WanDown with empty interface", { alertname: "WanDown", interface: "" }, FIRING, undefined],
-  ["WanDown with a space in interface", { alertname: "WanDown", interface: "wan 1" }, FIRING, undefined],
-  ["WanDown with a 65-char interface", { alertname: "WanDown", interface: "x".repeat(65) }, FIRING, undefined],
+  ["WanDown without interface", { alertname: "WanDown" }, FIRING, "wan:unknown:down FAILURE"],
+  ["WanDown without interface resolved", { alertname: "WanDown" }, PAST, "wan:unknown:down OK"],
+  ["WanDown with empty interface", { alertname: "WanDown", interface: "" }, FIRING, "wan:unknown:down FAILURE"],
+  ["WanDown with a space in interface", { alertname: "WanDown", interface: "wan 1" }, FIRING, "wan:unknown:down FAILURE"],
+  ["WanDown with a 65-char interface", { alertname: "WanDown", interface: "x".repeat(65) }, FIRING, "wan:unknown:down FAILURE"],
   ["DiskSpaceCritical /", { alertname: "DiskSpaceCritical", path: "/" }, FIRING, "df:root:percent_bytes:free FAILURE"],
   ["DiskSpaceCritical /boot resolved", { alertname: "DiskSpaceCritical", path: "/boot" }, PAST, "df:boot:percent_bytes:free OK"],
   ["DiskSpaceCritical /tmp", { alertname: "DiskSpaceCritical", path: "/tmp" }, FIRING, undefined],
@@ -96,6 +123,15 @@ for (const [name, labels, endsAt, want] of MAPPING) {
     assert.is(got ? `${got.alertId} ${got.status}` : undefined, want);
   });
 }
+
+test("mapping: without an installed recovery rule, HaPrimaryFailed follows endsAt (never stuck at FAILURE)", () => {
+  const noRule = { haRecoveryRule: false };
+  const fmt = (a: ReturnType<typeof mapAlert>) => (a ? `${a.alertId} ${a.status}` : undefined);
+  assert.is(fmt(mapAlert({ labels: { alertname: "HaPrimaryFailed" }, endsAt: FIRING }, NOW, noRule)), "ha:primary:failed FAILURE");
+  assert.is(fmt(mapAlert({ labels: { alertname: "HaPrimaryFailed" }, endsAt: PAST }, NOW, noRule)), "ha:primary:failed OK");
+  // With the rule installed (the default), the resolution still sends nothing.
+  assert.is(fmt(mapAlert({ labels: { alertname: "HaPrimaryFailed" }, endsAt: PAST }, NOW, { haRecoveryRule: true })), undefined);
+});
 
 test("mapping: a missing endsAt counts as firing, for the HA override too", () => {
   assert.equal(mapAlert({ labels: { alertname: "HaPrimaryRecovered" } }, NOW), { alertId: "ha:primary:failed", status: "OK" });

@@ -223,6 +223,23 @@ test("the pending map is bounded by maxIds; what does not fit is dropped and log
   assert.is(q.size(), 0);
 });
 
+test("the overflow log counts every drop: the first at once, the rest a minute later and at shutdown", async () => {
+  const { timers, p, l, q, push } = setup({ maxIds: 3 });
+  p.state.mode = "hold";
+  for (let i = 0; i < 10; i++) push(`wan:w${i}:down`, "FAILURE"); // 7 dropped
+  await timers.advance(0);
+  const dropped = () =>
+    l.lines.filter((x) => x.startsWith("error:") && /queue full/.test(x)).map((x) => Number(/: (\d+)(?: more)? alert\(s\) dropped/.exec(x)![1]));
+  assert.equal(dropped(), [1]);
+  await timers.advance(60_000);
+  assert.equal(dropped(), [1, 6]);
+  for (let i = 10; i < 15; i++) push(`wan:w${i}:down`, "FAILURE"); // 5 more, reported at shutdown
+  const done = q.drain(1_000);
+  await timers.advance(2_000);
+  await done;
+  assert.equal(dropped(), [1, 6, 5]);
+});
+
 test("drain: what waits for a retry is tried at once; resolves when all is delivered", async () => {
   const { timers, p, q, push } = setup();
   p.state.mode = "down";

@@ -32,8 +32,9 @@ function tree(name: string): string {
   return root;
 }
 
+let archives = 0;
 function tarGz(root: string, format: string, members: string[] = ["etc"], extra: string[] = []): string {
-  const out = join(work, `${format}-${Math.random().toString(36).slice(2)}.tar.gz`);
+  const out = join(work, `${format}-${++archives}.tar.gz`); // distinct names, no randomness
   execFileSync("tar", [`--format=${format}`, ...extra, "-czf", out, "-C", root, ...members]);
   return out;
 }
@@ -155,4 +156,19 @@ test("paths are normalised: ./etc/x, /etc/x and etc/x are one entry", () => {
 });
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
+test("digest: an ignored path (acme.sh's http.header) changes nothing, wherever tar spells it; other changes still do", async () => {
+  const root = tree("acme");
+  mkdirSync(join(root, "etc/acme"), { recursive: true });
+  const ignore = ["etc/acme/http.header"];
+  const digest = async (f: string) => digestTarGz(createReadStream(f), ignore);
+  const base = await digest(tarGz(root, "gnu"));
+  writeFileSync(join(root, "etc/acme/http.header"), "Replay-Nonce: 1\n");
+  assert.is(await digest(tarGz(root, "gnu")), base, "added header ignored");
+  writeFileSync(join(root, "etc/acme/http.header"), "Replay-Nonce: 2\n");
+  assert.is(await digest(tarGz(root, "pax", ["./etc"])), base, "rewritten header ignored (./ spelling)");
+  assert.is.not(await digestTarGz(createReadStream(tarGz(root, "gnu"))), base, "without the ignore list it counts");
+  writeFileSync(join(root, "etc/acme/other"), "x\n");
+  assert.is.not(await digest(tarGz(root, "gnu")), base, "another file under /etc/acme counts");
+});
+
 test.run();

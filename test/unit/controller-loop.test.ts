@@ -5,6 +5,7 @@
  * for real, with real waits, in test/e2e/controller-connect.test.ts.)
  */
 import { test } from "uvu";
+import { rmSync } from "node:fs";
 import * as assert from "uvu/assert";
 import { connectController } from "../../src/controller/connect";
 import { NsPlugError } from "../../src/platform/errors";
@@ -109,6 +110,8 @@ test("first start after boot: random 0–10 s delay and the marker; with the mar
   assert.equal(t.sleeps, [4200]);
   assert.ok(dir.exists("/var/run/ns-plug.booted"));
   assert.ok(t.logs.some((l) => /first start since boot: waiting 4\.2 s/.test(l)));
+  // As after `/etc/init.d/ns-plug restart` (its stop forgets the backoff count: controller-backoff tests).
+  rmSync(dir.path("/var/run/ns-plug.backoff"));
   const again = makeCtx(dir, { randoms: [0.42] });
   assert.is(await exitCode(connectController(again.ctx)), 0);
   assert.equal(again.sleeps, []);

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderClientConf } from "../../src/controller/clientConf";
@@ -67,15 +67,37 @@ test("client.conf: tun-mtu and mssfix instead of mtu-test when both are set", ()
   assert.is(renderClientConf(data, { tunMtu: 1400, mssfix: 1360 }), HEAD + "tun-mtu 1400\nmssfix 1360\n");
 });
 
-test("client.conf: OpenVPN's option parser accepts it (it also checks that the hook scripts exist)", () => {
+test("client.conf: OpenVPN's option parser accepts it (it also checks that the hook scripts exist)", async () => {
   const d = mkdtempSync(join(tmpdir(), "nsplug-ovpn-"));
   const f = join(d, "client.conf");
   writeFileSync(f, renderClientConf(data, { tunMtu: 1400, mssfix: 1360, routeUp: "/bin/true", down: "/bin/true" }));
-  // A parse error ends OpenVPN at once with "Options error"; a good config starts and is stopped by the timeout.
-  const r = spawnSync("openvpn", ["--config", f, "--dev", "null", "--route-noexec", "--ifconfig-noexec"], { encoding: "utf8", timeout: 1500 });
-  if (r.error && (r.error as { code?: string }).code === "ENOENT") assert.unreachable("openvpn is not installed (Debian's openvpn)");
-  assert.not.match(r.stdout + r.stderr, /Options error/);
-  assert.match(r.stdout, /OpenVPN 2\./);
+  // A parse error ends OpenVPN at once with "Options error"; a good config gets past the parser and
+  // prints its "OpenVPN 2.x" banner. Wait for either (no fixed 1.5 s: a loaded machine may take longer),
+  // then stop it; 30 s is only a backstop.
+  const child = spawn("openvpn", ["--config", f, "--dev", "null", "--route-noexec", "--ifconfig-noexec"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const done = new Promise<string>((resolve, reject) => {
+    const check = () => {
+      if (/Options error|OpenVPN 2\.\S+ /.test(out)) resolve(out);
+    };
+    child.stdout.on("data", (b) => ((out += b), check()));
+    child.stderr.on("data", (b) => ((out += b), check()));
+    child.on("error", reject);
+    child.on("close", () => resolve(out));
+  });
+  const backstop = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  try {
+    const text = await done.catch((e: { code?: string }) => {
+      if (e.code === "ENOENT") assert.unreachable("openvpn is not installed (Debian's openvpn)");
+      throw e;
+    });
+    assert.not.match(text, /Options error/);
+    assert.match(text, /OpenVPN 2\./);
+  } finally {
+    clearTimeout(backstop);
+    child.kill("SIGKILL");
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test("client.conf renderer refuses a value that would add a line, even if validation were bypassed", () => {
@@ -94,6 +116,43 @@ test("PEM: easy-rsa's text dump is dropped, CRLF and indentation normalised", ()
   assert.ok(chain.ok && chain.pem.split("BEGIN").length === 3);
 });
 
+test("extractPem: limits and shapes at their edges (synthetic blocks)", () => {
+  const block = (label: string, lines = ["QUJD"]) => [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`].join("\n");
+  const ok = (text: string, kind: "certificates" | "key") => {
+    const r = extractPem(text, kind);
+    return r.ok ? r.pem : `refused: ${r.why}`;
+  };
+  const C = block("CERTIFICATE");
+  assert.is(ok(C, "certificates"), C);
+  for (const label of ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"]) assert.is(ok(block(label), "key"), block(label), label);
+  assert.match(ok(block("PRIVATE KEY"), "certificates"), /refused: unexpected PEM block "PRIVATE KEY"/);
+  assert.match(ok(C, "key"), /refused: unexpected PEM block "CERTIFICATE"/);
+  // Whitespace around lines is dropped, text outside blocks too; blocks are joined by one newline.
+  assert.is(ok(`junk before\n  ${C.split("\n").join(" \t\r\n\t")}  \r\nafter`, "certificates"), C);
+  assert.is(ok(`${C}\n\n${C}`, "certificates"), `${C}\n${C}`);
+  // Size: exactly 64 KiB passes, one more character does not.
+  const filler = (n: number) => `${C}\n${"x".repeat(n - C.length - 1)}`;
+  assert.is(ok(filler(64 * 1024), "certificates"), C);
+  assert.match(ok(filler(64 * 1024 + 1), "certificates"), /refused: longer than 65536/);
+  // Base64 lines: 128 characters pass, 129 do not; whole quanta only; padding only at the end.
+  assert.is(ok(block("CERTIFICATE", ["A".repeat(128)]), "certificates"), block("CERTIFICATE", ["A".repeat(128)]));
+  assert.match(ok(block("CERTIFICATE", ["A".repeat(132)]), "certificates"), /refused: line 2 inside the CERTIFICATE block is not base64/);
+  assert.match(ok(block("CERTIFICATE", ["QUJ"]), "certificates"), /refused: CERTIFICATE block is not valid base64/);
+  assert.is(ok(block("CERTIFICATE", ["QQ=="]), "certificates"), block("CERTIFICATE", ["QQ=="]));
+  assert.match(ok(block("CERTIFICATE", ["QQ==", "QUJD"]), "certificates"), /refused: CERTIFICATE block is not valid base64/);
+  assert.match(ok(block("CERTIFICATE", []), "certificates"), /refused: CERTIFICATE block is not valid base64/);
+  // Armour: a BEGIN/END that is not a clean line, a missing END, nothing at all.
+  assert.match(ok(`x-----END CERTIFICATE-----\n${C}`, "certificates"), /refused: malformed PEM armour line 1/);
+  assert.match(ok(`x${C}`, "certificates"), /refused: malformed PEM armour line 1/);
+  assert.match(ok(`${C}\n-----BEGIN CERTIFICATE----- trailing`, "certificates"), /refused: malformed PEM armour line 4/);
+  assert.match(ok("-----BEGIN CERTIFICATE-----\nQUJD", "certificates"), /refused: CERTIFICATE block has no END line/);
+  assert.match(ok("just text", "certificates"), /refused: no PEM block/);
+  // Count: 8 certificates pass, 9 do not; one key only.
+  assert.is(ok(Array(8).fill(C).join("\n"), "certificates"), Array(8).fill(C).join("\n"));
+  assert.match(ok(Array(9).fill(C).join("\n"), "certificates"), /refused: too many PEM blocks/);
+  assert.match(ok(`${block("PRIVATE KEY")}\n${block("EC PRIVATE KEY")}`, "key"), /refused: more than one private key/);
+});
+
 test("host and port validators", () => {
   for (const h of ["vpn.example.org", "a", "host-1.example.", "10.0.0.1", "::1", "fd00:1::2", "2001:db8::ff00:42:8329"]) assert.ok(isHost(h), h);
   for (const h of ["", "a b", "a\nb", "-a.example", "a..b", "999.1.1.1", "[::1]", "fe80::1%eth0", "x".repeat(254), "a_b", "é.example", '"a"'])
@@ -101,6 +160,15 @@ test("host and port validators", () => {
   assert.is(toPort("1194"), 1194);
   assert.is(toPort(65535), 65535);
   for (const p of ["0", 0, 65536, "1194 ", "-1", 1.5, "", null, "0x10"]) assert.is(toPort(p), undefined, String(p));
+  // Edges: port 1, non-string non-number values, the longest IPv6 literal (45), a 254-char name,
+  // a name that only starts with digits and dots (a hostname, not an IPv4 address).
+  assert.is(toPort(1), 1);
+  assert.is(toPort("1"), 1);
+  for (const p of [true, [80], { p: 80 }]) assert.is(toPort(p), undefined, JSON.stringify(p));
+  assert.ok(isHost("0000:0000:0000:0000:0000:ffff:192.168.100.228"), "45-char IPv6");
+  assert.ok(isHost("1.2.3.4a"), "1.2.3.4a is a hostname");
+  assert.not.ok(isHost(`${"a".repeat(62)}.`.repeat(4) + "ab"), "254-char name");
+  assert.ok(isHost(`${"a".repeat(62)}.`.repeat(4) + "a"), "253-char name");
 });
 
 test("registration data: string ports accepted, vpn_address/api_port only as a pair", () => {
@@ -118,6 +186,16 @@ test("registration data: string ports accepted, vpn_address/api_port only as a p
   assert.ok(one.ok && one.data.vpnAddress === undefined);
   const nulls = parseRegistrationData({ ...base, vpn_address: null, api_port: null });
   assert.ok(nulls.ok && nulls.data.apiPort === undefined);
+  for (const api_port of [null, ""]) {
+    const r2 = parseRegistrationData({ ...base, vpn_address: "172.21.0.1", api_port });
+    assert.ok(r2.ok && r2.data.vpnAddress === undefined && r2.data.apiPort === undefined, JSON.stringify(api_port));
+  }
+  const empty = parseRegistrationData({ ...base, vpn_address: "", api_port: "8080" });
+  assert.ok(empty.ok && empty.data.vpnAddress === undefined);
+  const bad = parseRegistrationData({ ...base, port: "0" });
+  assert.ok(!bad.ok && /port/.test(bad.why), JSON.stringify(bad));
+  const badPem = parseRegistrationData({ ...base, key: "junk" });
+  assert.ok(!badPem.ok && /^key: /.test(badPem.why), JSON.stringify(badPem));
 });
 
 test("rsyslog forwarding file: SPEC §5 content, and the real rsyslogd -N1 accepts it", () => {

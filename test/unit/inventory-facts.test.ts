@@ -38,9 +38,12 @@ test("good plugins merged by name; garbage, failing, slow and unsafe ones skippe
     dir.write(`${FACTS_DIR}/writable`, `#!/bin/sh\necho '{"evil": true}'\n`, 0o777);
     dir.write(`${FACTS_DIR}/README`, "not a plugin\n", 0o644);
     const { ctx, logs } = ctxFor(dir);
+    // One timeout for every plugin: 3 s is 10x below the slow one (30 s) and far above what the
+    // good ones need even on a loaded machine (a 500 ms limit also cut good plugins under load).
     const t0 = Date.now();
-    const features = await collectPluginFacts(ctx, FACTS_DIR, 500);
-    assert.ok(Date.now() - t0 < 15_000, "the slow plugin was not cut at its timeout");
+    const features = await collectPluginFacts(ctx, FACTS_DIR, 3000);
+    const took = Date.now() - t0;
+    assert.ok(took >= 2900 && took < 25_000, `took ${took} ms: the slow plugin was not cut at its 3 s timeout`);
     assert.equal(features, { dpi: { enabled: true, rules: 3 }, hotspot: { count: 0 } });
     const text = logs.join("");
     assert.match(text, /facts plugin \S+garbage skipped: output is not JSON/);

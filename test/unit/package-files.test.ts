@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { REPO } from "../helpers/bundle";
 import { parseUci, serializeUci } from "../../src/platform/uci/codec";
@@ -86,6 +86,28 @@ test("control/postinst and control/prerm hold no backslash (OpenWrt's build writ
     const text = readFileSync(join(REPO, "control", s), "utf8");
     assert.not.ok(text.includes("\\"), `${s} has a backslash`);
     assert.ok(statSync(join(REPO, "control", s)).mode & 0o100, `${s} executable`);
+  }
+});
+
+test("control/postinst applies every shipped uci-defaults script once and reloads vmalert (new rules)", () => {
+  const text = readFileSync(join(REPO, "control/postinst"), "utf8");
+  const loop = /^for f in (.+); do$/m.exec(text);
+  assert.ok(loop, "the uci-defaults loop");
+  const shipped = readdirSync(join(REPO, "uci-defaults")).filter((f) => !f.startsWith(".")).sort();
+  assert.equal(loop![1]!.split(" ").sort(), shipped);
+  assert.match(text, /^\[ -x \/etc\/init\.d\/vmalert \] && \/etc\/init\.d\/vmalert reload$/m);
+});
+
+test("the companion scripts (hooks, mwan-hooks, migrations) are executable POSIX sh", () => {
+  const files = [
+    "hooks/register/50distfeed-setup", "hooks/register/60enable_automatic_updates",
+    "hooks/unregister/50distfeed-setup", "hooks/unregister/60disable_automatic_updates",
+    "files/usr/libexec/ns-plug/mwan-hooks",
+    ...readdirSync(join(REPO, "uci-defaults")).map((f) => `uci-defaults/${f}`),
+  ];
+  for (const f of files) {
+    assert.ok(statSync(join(REPO, f)).mode & 0o100, `${f} executable`);
+    assert.is(readFileSync(join(REPO, f), "utf8").split("\n")[0], "#!/bin/sh", f);
   }
 });
 

@@ -50,6 +50,14 @@ test("PATH comes from the context: a stand-in first in PATH wins", async () => {
   );
 });
 
+test("no PATH at all (an OpenVPN hook's environment): procd's default PATH finds ip and is passed on", async () => {
+  const e = createExec({ script_type: "route-up" });
+  const r = await e("sh", ["-c", 'command -v ip; printf %s "$PATH"']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\/(usr\/)?s?bin\/ip\n/);
+  assert.match(r.stdout, /\/usr\/sbin:\/usr\/bin:\/sbin:\/bin$/);
+});
+
 test("non-zero exit and stderr are reported", async () => {
   const r = await exec("sh", ["-c", "echo oops >&2; exit 3"]);
   assert.is(r.code, 3);

@@ -96,7 +96,10 @@ test("dump() does not wait for a trickling body it is discarding", async () => {
   const res = await http.request({ url: srv.url, remote: "portal" });
   const t0 = Date.now();
   await res.dump();
-  assert.ok(Date.now() - t0 < 10_000, `dump returned after ${Date.now() - t0} ms`);
+  // Documented: dump() waits at most 2 s (platform/http.ts DUMP_WAIT_MS). The trickle never ends,
+  // so only that limit can end the wait; 1.5 s of room for a loaded machine, no more.
+  const took = Date.now() - t0;
+  assert.ok(took < 3_500, `dump returned after ${took} ms, documented at most 2 s`);
   timers.forEach(clearInterval);
   await srv.close();
 });

@@ -37,6 +37,45 @@ test("text: numbers become text, control characters and over-long values are ref
   assert.not.ok(looseText({ controls: true }).safeParse("a\u0000b").success);
 });
 
+test("loose schemas: the message of each refusal, default limits at their edges", () => {
+  const msg = (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: Array<{ message: string }> } } }, v: unknown) => {
+    const r = schema.safeParse(v);
+    return r.success ? "ok" : r.error!.issues.map((i) => i.message).join(",");
+  };
+  assert.is(msg(looseBool(), "maybe"), "must_be_boolean");
+  assert.is(msg(looseBool(), " On "), "ok");
+  assert.is(msg(looseInt(), 2.5), "must_be_integer");
+  assert.is(msg(looseInt(), "x"), "must_be_integer");
+  assert.is(msg(looseInt(1, 10), 11), "out_of_range");
+  assert.is(msg(looseInt(1, 10), 0), "out_of_range");
+  assert.is(msg(looseInt(1, 10), 10), "ok");
+  assert.is(msg(looseInt(1, 10), 1), "ok");
+  assert.is(msg(looseInt(), 2147483647), "ok");
+  assert.is(msg(looseInt(), -2147483648), "ok");
+  assert.is(msg(looseInt(), 2147483648), "out_of_range");
+  assert.is(msg(looseInt(), -2147483649), "out_of_range");
+  assert.is(msg(looseNumber(), "abc"), "must_be_number");
+  assert.is(msg(looseText(), NaN), "must_be_string");
+  assert.is(msg(looseText(), null), "must_be_string");
+  assert.is(msg(looseText({ required: true }), ""), "required");
+  assert.is(msg(looseText(), ""), "ok");
+  assert.is(msg(looseText(), "x".repeat(4096)), "ok");
+  assert.is(msg(looseText(), "x".repeat(4097)), "too_long");
+  assert.is(msg(looseText({ max: 3 }), "abc"), "ok");
+  for (const c of ["\u0000", "\u001f", "\u007f", "\t", "\r"]) assert.is(msg(looseText(), `a${c}b`), "invalid_characters", JSON.stringify(c));
+  assert.is(msg(looseText(), "a b~"), "ok");
+  assert.is(msg(looseText({ controls: true }), "a\nb\u007f"), "ok");
+  const pat = looseText({ pattern: [/^[a-z]+$/, "must_be_lowercase"] });
+  assert.is(msg(pat, "ABC"), "must_be_lowercase");
+  assert.is(msg(pat, "abc"), "ok");
+  assert.is(msg(pat, ""), "ok", "the pattern applies to a non-empty value only");
+  for (const [t, n] of [[".5", 0.5], ["5.", 5], ["+5", 5], ["1e+3", 1000], ["-0.25E-2", -0.0025]] as const) assert.is(toNumber(t), n, t);
+  for (const bad of ["1e", "e5", ".", "1.2.3", "- 1", "1 2"]) assert.is(toNumber(bad), undefined, bad);
+  assert.is(toNumber(-0), -0);
+  for (const [t, n] of [["12.5", 12.5], [".25", 0.25], ["1e10", 1e10], ["10.75", 10.75]] as const) assert.is(toNumber(t), n, t);
+  for (const bad of [[5], ["7"], new Date(0)]) assert.is(toNumber(bad), undefined, "only numbers and strings");
+});
+
 test("stdin: empty and `{ }` are no arguments; nulls are dropped", () => {
   assert.equal(parseArguments(""), { args: {} });
   assert.equal(parseArguments(" \n"), { args: {} });

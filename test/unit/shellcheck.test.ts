@@ -54,7 +54,10 @@ function shellcheck(files: string[]): string {
 const files = repoFiles().filter(isShell);
 
 test("the shell files are found (the finder sees the known ones)", () => {
-  for (const f of ["scripts/install.sh", "scripts/build-ipk.sh", "scripts/install-deps.sh", ".ci/run", "control/postinst", "control/prerm", "init.d/send-inventory"]) {
+  for (const f of ["scripts/install.sh", "scripts/build-ipk.sh", "scripts/install-deps.sh", ".ci/run", "control/postinst", "control/prerm", "init.d/send-inventory",
+    "files/usr/libexec/ns-plug/mwan-hooks", "hooks/register/60enable_automatic_updates", "hooks/unregister/60disable_automatic_updates",
+    "hooks/register/50distfeed-setup", "uci-defaults/40_ns-plug_automatic_updates", "uci-defaults/40_ns-plug_mwan_hooks",
+    "uci-defaults/50_ns-plug_rsyslog_fixup", "uci-defaults/99_ns-plug_backup_alert_cleanup"]) {
     assert.ok(files.includes(f), `${f} not found among: ${files.join(", ")}`);
   }
   assert.not.ok(files.some((f) => f.startsWith("node_modules/") || f.startsWith("dist/")));

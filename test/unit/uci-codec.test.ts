@@ -78,6 +78,13 @@ test("unquoted backslash keeps the next char; at end of line it continues the li
   assert.equal(opts('config t\n\toption a "ab\\\ncd"\n'), { a: "abcd" });
 });
 
+test("backslash before CR LF continues the line; before a lone CR keeps it; at the end of the file is dropped", () => {
+  assert.equal(opts("config t\n\toption a ab\\\r\ncd\n"), { a: "abcd" });
+  assert.equal(opts("config t\n\toption a ab\\\rcd\n"), { a: "ab\rcd" });
+  assert.equal(opts("config t\n\toption a ab\\"), { a: "ab" });
+  assert.equal(opts("config t\r\n\toption a 'y' # c\r\n\toption b w\r\n"), { a: "y", b: "w" });
+});
+
 test("single quotes keep everything, backslashes included", () => {
   assert.equal(opts("config t\n\toption a 'a\\b \\n #x \"y\"'\n"), { a: 'a\\b \\n #x "y"' });
 });

@@ -69,6 +69,41 @@ test("getters: get, getString, getList", async () => {
   assert.is(pkg.section("nosection"), undefined);
 });
 
+test("getString: a string option only; addList on a missing option starts a list", async () => {
+  write("x", "config main 'm'\n\toption one 'v'\n\tlist many a\n");
+  const pkg = await loadPackage(fs(), "x");
+  assert.is(pkg.getString("m", "one"), "v");
+  assert.is(pkg.getString("m", "many"), undefined);
+  assert.is(pkg.getString("m", "none"), undefined);
+  pkg.addList("m", "fresh", "1");
+  assert.equal(pkg.get("m", "fresh"), ["1"]);
+  pkg.addList("m", "many", "b");
+  assert.equal(pkg.get("m", "many"), ["a", "b"]);
+  pkg.addList("m", "one", "w"); // a string of more than one character becomes one item, not its letters
+  assert.equal(pkg.get("m", "one"), ["v", "w"]);
+  pkg.set("m", "two", "xy");
+  pkg.addList("m", "two", "z");
+  assert.equal(pkg.get("m", "two"), ["xy", "z"]);
+});
+
+test("addSection skips a name a hand-named section already holds", async () => {
+  // libuci would name the next "rule" cfg0392bd; a hand-written section took that name.
+  write("firewall", "config defaults\nconfig zone 'cfg0392bd'\n");
+  const pkg = await loadPackage(fs(), "firewall");
+  assert.is(pkg.addSection("rule"), "cfg0492bd");
+});
+
+test("loadPackage: a read error other than a missing file is not turned into a parse error", async () => {
+  mkdirSync(file("adir"));
+  await loadPackage(fs(), "adir").then(
+    () => assert.unreachable("loaded a directory"),
+    (e) => {
+      assert.not.instance(e, NsPlugError);
+      assert.is((e as { code?: string }).code, "EISDIR");
+    },
+  );
+});
+
 test("no change: file untouched (comments and layout survive), returns false", async () => {
   write("ns-plug", NSPLUG);
   const pkg = await loadPackage(fs(), "ns-plug");

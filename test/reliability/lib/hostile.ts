@@ -80,3 +80,36 @@ export function clientConfShape(text: string | undefined): string[] {
     .filter((l) => l !== "" && !CLIENT_CONF_LINE.test(l))
     .map((l) => `client.conf: foreign line ${JSON.stringify(l.slice(0, 80))}`);
 }
+
+/** The lines every client.conf we write must hold exactly once (SPEC §4), whatever the answer was. */
+export const CLIENT_CONF_REQUIRED = [
+  "client", "server-poll-timeout 5", "nobind", "float", "explicit-exit-notify 1", "connect-retry-max 5",
+  "dev tun-nsplug", "tls-client", "remote-cert-tls server", "script-security 2",
+  "<ca>", "</ca>", "<cert>", "</cert>", "<key>", "</key>", "auth-nocache", "verb 3",
+];
+
+/**
+ * What an accepted answer must have produced: every required line once, one
+ * `remote` line naming exactly the host and port the controller sent, the
+ * route-up/down hooks, and a certificate and a key inside their blocks.
+ */
+export function clientConfRequired(text: string | undefined, host: string, port: string): string[] {
+  if (text === undefined) return ["client.conf missing"];
+  const lines = text.split("\n");
+  const bad: string[] = [];
+  for (const want of CLIENT_CONF_REQUIRED) {
+    const n = lines.filter((l) => l === want).length;
+    if (n !== 1) bad.push(`client.conf: ${JSON.stringify(want)} appears ${n} times, not once`);
+  }
+  const remotes = lines.filter((l) => l.startsWith("remote "));
+  if (remotes.length !== 1 || remotes[0] !== `remote ${host} ${port} udp`) {
+    bad.push(`client.conf: remote lines ${JSON.stringify(remotes)}, expected ["remote ${host} ${port} udp"]`);
+  }
+  if (!lines.some((l) => l.startsWith("route-up "))) bad.push("client.conf: no route-up line");
+  if (!lines.some((l) => l.startsWith("down "))) bad.push("client.conf: no down line");
+  const block = (tag: string) => text.slice(text.indexOf(`<${tag}>`), text.indexOf(`</${tag}>`));
+  if (!/-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----/.test(block("ca"))) bad.push("client.conf: <ca> holds no certificate");
+  if (!/-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----/.test(block("cert"))) bad.push("client.conf: <cert> holds no certificate");
+  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]+-----END [A-Z ]*PRIVATE KEY-----/.test(block("key"))) bad.push("client.conf: <key> holds no private key");
+  return bad;
+}

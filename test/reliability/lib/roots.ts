@@ -3,6 +3,7 @@
  * with a portal, a registered unit with backups to make, a unit joined to a
  * controller. Every remote URL is the chaos server's (or a closed port).
  */
+import { chmodSync } from "node:fs";
 import { testdir, type TestDir } from "../../helpers/testdir";
 import { installSysupgrade } from "../../servers/backupd";
 
@@ -62,6 +63,7 @@ export function backupRoot(backupd: string): TestDir {
   dir.write("/lib/upgrade/keep.d/ns-plug", "/etc/backup.pass\n");
   dir.write("/etc/backup.md5", "0123456789abcdef0123456789abcdef\n", 0o600);
   dir.write("/var/backup/.keep", "");
+  chmodSync(dir.path("/var/backup"), 0o700); // private, as send-backup makes it (docs/security.md)
   dir.write("/root/upload-me.tar.gz.gpg", "not really encrypted, but bytes to upload\n".repeat(50));
   installSysupgrade(dir.bin);
   return dir;
