@@ -14,21 +14,15 @@ import { testdir, type TestDir } from "../helpers/testdir";
 import { startController, type Controller } from "../servers/controller";
 import { DEMO_SYSTEMS, startPortal } from "../servers/portal";
 import { cronLine, type JobId } from "../../src/schedule/jobs";
+import { ORIGINAL_CRON_LINES } from "../helpers/original-crontab";
 
 const SCRIPT = join(REPO, "uci-defaults", "20_ns-plug");
 const MAC = "00:1b:21:3a:4f:10";
 const KEY = `mac:${MAC}`;
 const line = (id: JobId) => cronLine(KEY, id);
 
-/** What the original package's 20_ns-plug and ns-plug leave in root's crontab. */
-const ORIGINAL = [
-  "02 2 * * * sleep $(( RANDOM % 1800 )); /usr/sbin/send-backup",
-  "02 3 * * * sleep $(( RANDOM % 1800 )); /usr/libexec/backup-encryption-alert",
-  "*/10 * * * * sleep $(( RANDOM % 60 )); /usr/sbin/send-heartbeat",
-  "05 3 * * * sleep $(( RANDOM % 1800 )); /usr/sbin/send-inventory",
-  "*/15 * * * * sleep $(( RANDOM % 60 )); /usr/bin/ns-push-reports",
-  "5 2 * * * sleep $(( RANDOM % 18000 )); /usr/sbin/update-packages",
-];
+/** What the original package leaves in root's crontab, update-packages' line included. */
+const ORIGINAL = [...ORIGINAL_CRON_LINES, "5 2 * * * sleep $(( RANDOM % 18000 )); /usr/sbin/update-packages"];
 
 let ctl: Controller;
 test.before(async () => {

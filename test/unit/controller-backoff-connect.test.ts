@@ -7,22 +7,12 @@ import * as assert from "uvu/assert";
 import { symlinkSync, writeFileSync } from "node:fs";
 import { connectController } from "../../src/controller/connect";
 import { startBackoffMs } from "../../src/controller/backoff";
-import { NsPlugError } from "../../src/platform/errors";
 import { startController } from "../servers/controller";
 import { startServer } from "../helpers/servers";
 import { testdir } from "../helpers/testdir";
-import { makeCtx, nsPlugConfig } from "./controller-helpers";
+import { exitCode, makeCtx, nsPlugConfig } from "./controller-helpers";
 
 const STATE = "/var/run/ns-plug.backoff";
-
-async function exitCode(p: Promise<number>): Promise<number> {
-  try {
-    return await p;
-  } catch (e) {
-    if (e instanceof NsPlugError) return e.exitCode;
-    throw e;
-  }
-}
 
 async function deadUrl(): Promise<string> {
   const srv = await startServer(() => {});

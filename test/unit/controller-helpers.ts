@@ -7,6 +7,7 @@
  */
 import { PassThrough } from "node:stream";
 import type { Ctx } from "../../src/platform/context";
+import { NsPlugError } from "../../src/platform/errors";
 import { createExec } from "../../src/platform/exec";
 import { createFs } from "../../src/platform/fs";
 import { createHttp } from "../../src/platform/http";
@@ -65,4 +66,14 @@ export function nsPlugConfig(options: Record<string, string | undefined>): strin
   let s = "\nconfig main 'config'\n";
   for (const [k, v] of Object.entries(options)) if (v !== undefined) s += `\toption ${k} '${v}'\n`;
   return s;
+}
+
+/** The exit code a command would end with: its resolved value, or the code its NsPlugError carries. */
+export async function exitCode(p: Promise<number>): Promise<number> {
+  try {
+    return await p;
+  } catch (e) {
+    if (e instanceof NsPlugError) return e.exitCode;
+    throw e;
+  }
 }

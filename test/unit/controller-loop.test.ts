@@ -8,11 +8,10 @@ import { test } from "uvu";
 import { rmSync } from "node:fs";
 import * as assert from "uvu/assert";
 import { connectController } from "../../src/controller/connect";
-import { NsPlugError } from "../../src/platform/errors";
 import { startController, type Controller } from "../servers/controller";
 import { sendJson, startServer } from "../helpers/servers";
 import { testdir, type TestDir } from "../helpers/testdir";
-import { makeCtx, nsPlugConfig } from "./controller-helpers";
+import { exitCode, makeCtx, nsPlugConfig } from "./controller-helpers";
 
 let ctl: Controller;
 test.before(async () => {
@@ -25,15 +24,6 @@ function unitRoot(server: string, unitId: string, token = ctl.token, marker = tr
     "/etc/config/ns-plug": nsPlugConfig({ server, unit_id: unitId, token }),
     ...(marker ? { "/var/run/ns-plug.booted": "" } : {}),
   });
-}
-
-async function exitCode(p: Promise<number>): Promise<number> {
-  try {
-    return await p;
-  } catch (e) {
-    if (e instanceof NsPlugError) return e.exitCode;
-    throw e;
-  }
 }
 
 test("403 polls forever with ~10 s jittered waits; the controller's message is logged only when it changes", async () => {

@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { JOBS, cronLine, cronLineAt, jobOffset, lineStartSeconds, windowSeconds, type JobId } from "../../src/schedule/jobs";
 import { MIGRATED, mentions, scheduleCrontab } from "../../src/schedule/crontab";
 import { mulberry32 as rng } from "../helpers/seed";
+import { ORIGINAL_CRON_LINES } from "../helpers/original-crontab";
 
 
 const hex2 = (n: number) => n.toString(16).padStart(2, "0");
@@ -95,14 +96,7 @@ test("HA's command names find every line (commented, with arguments, any path); 
 });
 
 const KEY = "mac:00:1b:21:3a:4f:10";
-const ORIGINAL = [
-  "02 2 * * * sleep $(( RANDOM % 1800 )); /usr/sbin/send-backup",
-  "02 3 * * * sleep $(( RANDOM % 1800 )); /usr/libexec/backup-encryption-alert",
-  "*/10 * * * * sleep $(( RANDOM % 60 )); /usr/sbin/send-heartbeat",
-  "05 3 * * * sleep $(( RANDOM % 1800 )); /usr/sbin/send-inventory",
-  "*/15 * * * * sleep $(( RANDOM % 60 )); /usr/bin/ns-push-reports",
-  "0 4 * * * /usr/bin/other",
-].join("\n") + "\n";
+const ORIGINAL = [...ORIGINAL_CRON_LINES, "0 4 * * * /usr/bin/other"].join("\n") + "\n";
 const ALL = { add: ["backup", "heartbeat", "inventory"] as JobId[], migrate: MIGRATED };
 
 test("the original's crontab is migrated once: our lines at the unit's offsets, other lines as they were", () => {
