@@ -54,6 +54,8 @@ export function watchDescendants(rootPid: number, secrets: string[], everyMs = 2
       if (!isDescendant(pid)) continue;
       const cmdline = read(`/proc/${pid}/cmdline`);
       const environ = read(`/proc/${pid}/environ`);
+      // A zombie (exited, not yet reaped) has neither argv nor environment: nothing to sample.
+      if (cmdline === "" && environ === "") continue;
       const argv0 = cmdline.split("\0")[0] ?? "?";
       if (cmdline !== "" && cmdline === rootCmdline && parents.get(pid) === String(rootPid)) continue;
       seen.set(`${pid}:${argv0}`, argv0);
